@@ -1,0 +1,261 @@
+"""Turning a FastAPI route into a :class:`RouteReport`: its tree and its violations.
+
+The tree is FastAPI's own ``Dependant`` (router-level and path-level
+dependencies included), so what is audited is exactly what FastAPI runs.
+Nothing here may crash on an odd callable: what cannot be classified is
+reported as such.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
+
+from . import _references as refs
+from ._layer_info import LayerInfo, declared_layer
+from ._modes import Mode, shape_of
+from ._report import DependencyNode, RouteReport
+from ._rules import endpoint_mode_mismatch, route_dependency_mismatch
+from ._sites import UNKNOWN, display_name, site_of
+from ._violations import Violation
+
+__all__ = [
+    "declare_route_mode",
+    "declared_route_mode",
+    "flatten_routes",
+    "inspect_route",
+    "inspect_routes",
+]
+
+# endpoint -> (router mode, router class name); filled by SyncRouter/AsyncRouter
+_declared: dict[int, tuple[Any, Mode, str]] = {}
+_FRAMEWORK_MODULES = ("fastapi.applications", "fastapi.openapi")
+
+
+def declare_route_mode(endpoint: Any, mode: Mode, router_kind: str) -> None:
+    _declared[id(endpoint)] = (endpoint, mode, router_kind)
+
+
+def declared_route_mode(endpoint: Any) -> tuple[Mode, str] | None:
+    entry = _declared.get(id(endpoint))
+    if entry is None or entry[0] is not endpoint:
+        return None
+    return entry[1], entry[2]
+
+
+def _parameter_annotations(call: Any) -> dict[str, Any]:
+    try:
+        from fastapi.dependencies.utils import get_typed_signature
+
+        signature = get_typed_signature(call)
+    except Exception:
+        try:
+            signature = inspect.signature(call)
+        except (TypeError, ValueError):
+            return {}
+    return {
+        name: parameter.annotation
+        for name, parameter in signature.parameters.items()
+        if parameter.annotation is not inspect.Parameter.empty
+    }
+
+
+def _provided_layer(call: Any, parameter_annotation: Any) -> tuple[LayerInfo, object, bool] | None:
+    """The layer a node is, or the layer it provides through its annotations."""
+    declared = declared_layer(call)
+    if declared is not None:
+        return declared[0], declared[1], False
+    sources: list[Iterable[refs.LayerReference | refs.Unresolved]] = []
+    if parameter_annotation is not None:
+        sources.append(refs.references_in(parameter_annotation, refs.module_of(call), {}))
+    sources.append(refs._provider_return(call, 0))
+    for source in sources:
+        for found in source:
+            if isinstance(found, refs.LayerReference):
+                return found.info, found.target, True
+    return None
+
+
+def _node(dependant: Any, name: str, parameter_annotation: Any) -> DependencyNode:
+    call = dependant.call
+    try:
+        shape = shape_of(call)
+        layer = _provided_layer(call, parameter_annotation)
+        node = DependencyNode(
+            name=name,
+            call=display_name(call),
+            shape=shape.shape.value if shape.mode else "unclassified",
+            mode=shape.mode,
+            site=site_of(call),
+            layer=layer[0] if layer else None,
+            layer_name=display_name(layer[1]) if layer else None,
+            provides=layer[2] if layer else False,
+            note=None if shape.mode else f"unclassified: {type(call).__name__} is not callable",
+            call_object=call,
+            layer_owner=layer[1] if layer else None,
+        )
+    except Exception as error:  # never crash the audit on an odd callable
+        return DependencyNode(
+            name=name,
+            call=repr(call),
+            shape="unclassified",
+            mode=None,
+            site=UNKNOWN,
+            note=f"unclassified: could not be inspected ({type(error).__name__}: {error})",
+        )
+    annotations = _parameter_annotations(call) if dependant.dependencies else {}
+    for child in dependant.dependencies:
+        child_name = child.name or "<dependencies=[...]>"
+        node.children.append(_node(child, child_name, annotations.get(child.name or "")))
+    return node
+
+
+def _tree_violations(
+    label: str, root_mode: Mode | None, endpoint: Any, root: DependencyNode
+) -> list[Violation]:
+    found: list[Violation] = []
+
+    def visit(node: DependencyNode, consumer_mode: Mode | None, chain: tuple[str, ...]) -> None:
+        for child in node.children:
+            link = (*chain, child.layer_name or child.call)
+            if child.layer_name and child.call != child.layer_name:
+                link = (*chain, child.call, child.layer_name)
+            if child.layer and consumer_mode and child.layer.mode is not consumer_mode:
+                found.append(
+                    route_dependency_mismatch(
+                        label,
+                        consumer_mode,
+                        endpoint,
+                        link,
+                        child.layer_owner,
+                        child.layer,
+                        child.call_object if child.provides else None,
+                    )
+                )
+            visit(child, child.effective_mode, link)
+
+    visit(root, root_mode, (root.call,))
+    return found
+
+
+def _is_websocket(route: object) -> bool:
+    return isinstance(route, WebSocketRoute) or type(route).__name__ == "APIWebSocketRoute"
+
+
+def inspect_route(
+    route: Any, prefix: str = "", declared: tuple[Mode, str] | None = None, original: Any = None
+) -> RouteReport | None:
+    """Audit one route; ``None`` for FastAPI's own documentation routes.
+
+    ``route`` is read for its attributes (path, methods, endpoint, dependant);
+    ``original`` is the route object as the user declared it, when FastAPI
+    presents an included route through a context object.
+    """
+    original = route if original is None else original
+    endpoint = getattr(route, "endpoint", None)
+    if getattr(endpoint, "__module__", None) in _FRAMEWORK_MODULES:
+        return None
+    dependant = getattr(route, "dependant", None)
+    path = prefix + (getattr(route, "path", "") or "")
+    methods = tuple(sorted(getattr(route, "methods", None) or ()))
+    kind = "websocket" if _is_websocket(original) else "http" if dependant is not None else "route"
+    if declared is None and endpoint is not None:
+        declared = declared_route_mode(endpoint)
+    report = RouteReport(
+        kind=kind,
+        path=path,
+        methods=methods,
+        name=getattr(route, "name", None),
+        declared_mode=declared[0] if declared else None,
+        endpoint=None,
+    )
+    if dependant is not None:
+        report.endpoint = _node(dependant, "endpoint", None)
+    elif endpoint is not None:
+        report.endpoint = _node(_Bare(endpoint), "endpoint", None)
+    else:
+        report.note = f"{type(original).__name__} has no endpoint to inspect"
+        return report
+    root = report.endpoint
+    if declared is not None and root.mode is not None and root.mode is not declared[0]:
+        report.violations.append(
+            endpoint_mode_mismatch(
+                report.label, declared[1], declared[0], endpoint, shape_of(endpoint)
+            )
+        )
+    report.violations.extend(_tree_violations(report.label, report.mode, endpoint, root))
+    return report
+
+
+class _Bare:
+    """A starlette route's endpoint seen as a dependency tree with no children."""
+
+    def __init__(self, call: Any) -> None:
+        self.call = call
+        self.dependencies: list[Any] = []
+
+
+def flatten_routes(routes: Iterable[Any]) -> Iterable[tuple[Any, Any]]:
+    """Yield ``(view, original)`` for each route, expanding included routers.
+
+    FastAPI >= 0.165 keeps an included router as one lazy entry and exposes
+    its effective routes through ``iter_route_contexts``; older versions
+    copy the routes into the parent.  Both are handled.
+    """
+    import fastapi.routing
+
+    iter_contexts = getattr(fastapi.routing, "iter_route_contexts", None)
+    if iter_contexts is None:
+        for route in routes:
+            yield route, route
+        return
+    for context in iter_contexts(list(routes)):
+        yield context, context.original_route
+
+
+def inspect_routes(routes: Iterable[Any], prefix: str = "") -> Iterable[RouteReport]:
+    """Audit routes, descending into included routers, mounts and hosts."""
+    for view, original in flatten_routes(routes):
+        if isinstance(original, (Mount, Host)):
+            mount_prefix = prefix + (getattr(view, "path", "") or "")
+            sub_routes = _sub_routes(original)
+            if sub_routes is None:
+                yield RouteReport(
+                    kind="mount",
+                    path=mount_prefix or "/",
+                    methods=(),
+                    name=getattr(original, "name", None),
+                    declared_mode=None,
+                    endpoint=None,
+                    note=(
+                        f"mounted ASGI app {display_name(original.app)} is not a router: "
+                        "not inspected"
+                    ),
+                )
+                continue
+            yield from inspect_routes(sub_routes, mount_prefix)
+        elif isinstance(original, (Route, WebSocketRoute)) or hasattr(view, "dependant"):
+            report = inspect_route(view, prefix, original=original)
+            if report is not None:
+                yield report
+        else:
+            yield RouteReport(
+                kind="route",
+                path=prefix + (getattr(view, "path", "") or ""),
+                methods=(),
+                name=getattr(view, "name", None),
+                declared_mode=None,
+                endpoint=None,
+                note=f"{type(original).__name__} is not a route type the audit knows",
+            )
+
+
+def _sub_routes(route: Mount | Host) -> list[BaseRoute] | None:
+    try:
+        routes = route.routes
+    except Exception:
+        return None
+    return list(routes) if routes else None

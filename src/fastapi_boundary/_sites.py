@@ -1,0 +1,96 @@
+"""Where something was defined: the ``file:line`` every message names.
+
+Sites are computed only when a report or an error needs them, so the hot
+path of class creation never reads source files.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+from dataclasses import dataclass
+
+__all__ = ["Site", "display_name", "site_of"]
+
+
+@dataclass(frozen=True)
+class Site:
+    """A definition site. ``line`` is 0 when only the file is known."""
+
+    file: str
+    line: int = 0
+
+    @property
+    def known(self) -> bool:
+        return self.file != "<unknown>"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+UNKNOWN = Site("<unknown>")
+
+
+def _relative(path: str) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith("..") else relative
+
+
+_class_sites: dict[type, Site] = {}
+
+
+def _class_site(cls: type) -> Site:
+    site = _class_sites.get(cls)
+    if site is None:
+        site = _class_sites[cls] = _compute_class_site(cls)
+    return site
+
+
+def _compute_class_site(cls: type) -> Site:
+    first_line = cls.__dict__.get("__firstlineno__")  # set by CPython >= 3.13
+    try:
+        file = inspect.getsourcefile(cls) or inspect.getfile(cls)
+    except (TypeError, OSError):
+        return UNKNOWN
+    if not isinstance(first_line, int):
+        try:
+            first_line = inspect.getsourcelines(cls)[1]
+        except (OSError, TypeError, IndexError):
+            first_line = 0
+    return Site(_relative(file), first_line)
+
+
+def site_of(obj: object) -> Site:
+    """Return the definition site of a function, method, class or instance."""
+    target = inspect.unwrap(obj) if callable(obj) and not inspect.isclass(obj) else obj
+    while isinstance(target, functools.partial):
+        target = target.func
+    if isinstance(target, (staticmethod, classmethod)):
+        target = target.__func__
+    code = getattr(target, "__code__", None)
+    if code is not None:
+        return Site(_relative(code.co_filename), code.co_firstlineno)
+    if inspect.isclass(target):
+        return _class_site(target)
+    call = getattr(type(target), "__call__", None)  # noqa: B004 - an instance
+    if call is not None and getattr(call, "__code__", None) is not None:
+        return site_of(call)
+    if not inspect.isclass(target) and not inspect.isroutine(target):
+        return _class_site(type(target))
+    return UNKNOWN
+
+
+def display_name(obj: object) -> str:
+    """A short, readable name: ``module.Qualname`` for user code, ``repr`` otherwise."""
+    target = obj
+    while isinstance(target, functools.partial):
+        target = target.func
+    qualname = getattr(target, "__qualname__", None)
+    if isinstance(qualname, str):
+        return qualname
+    cls = type(target)
+    return f"{cls.__qualname__} instance"

@@ -1,0 +1,118 @@
+"""Declared routers and the whole-app audit.
+
+``SyncRouter`` and ``AsyncRouter`` are ``fastapi.APIRouter`` subclasses that
+check every endpoint as it is added: the endpoint's mode matches the
+router's, and no layer of the other mode sits anywhere in its dependency
+tree (router-level and path-level dependencies included).  ``check_app``
+audits any app, declared or not.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from fastapi import APIRouter
+
+from ._config import current_mode, enforce
+from ._errors import BoundaryError, RouteModeError
+from ._inspection import declare_route_mode, flatten_routes, inspect_route, inspect_routes
+from ._layers import check_deferred
+from ._modes import Mode
+from ._report import AppReport
+
+__all__ = ["AsyncRouter", "SyncRouter", "check_app"]
+
+
+class _DeclaredRouter(APIRouter):
+    """An ``APIRouter`` whose routes are checked against its declared mode."""
+
+    mode: ClassVar[Mode]
+
+    def _check_added(self, route: Any, original: Any = None) -> None:
+        endpoint = getattr(route, "endpoint", None)
+        kind = type(self).__name__
+        if endpoint is not None:
+            declare_route_mode(endpoint, self.mode, kind)
+        if current_mode() == "off":
+            return
+        report = inspect_route(route, "", (self.mode, kind), original=original)
+        violations = list(report.violations) if report else []
+        enforce(RouteModeError, violations, stacklevel=5)
+
+    def include_router(self, router: APIRouter, *args: Any, **kwargs: Any) -> None:
+        """Include ``router``; its routes become this router's and are checked against its mode."""
+        before = len(self.routes)
+        super().include_router(router, *args, **kwargs)
+        # FastAPI < 0.165 re-adds each route through add_api_route (checked there);
+        # newer versions add one lazy entry whose effective routes are checked here.
+        lazy = [
+            route for route in self.routes[before:] if hasattr(route, "effective_route_contexts")
+        ]
+
+        def check() -> None:
+            for view, original in flatten_routes(lazy):
+                if hasattr(view, "dependant"):
+                    self._check_added(view, original)
+
+        self._rollback_on_error(before, check)
+
+    def _rollback_on_error(self, before: int, check: Any) -> None:
+        """Run ``check``; if it raises, drop the routes just added so the router stays clean."""
+        try:
+            check()
+        except BoundaryError:
+            del self.routes[before:]
+            raise
+
+    def add_api_route(self, *args: Any, **kwargs: Any) -> None:
+        before = len(self.routes)
+        super().add_api_route(*args, **kwargs)
+        self._rollback_on_error(before, lambda: self._check_added(self.routes[-1]))
+
+    def add_api_websocket_route(self, *args: Any, **kwargs: Any) -> None:
+        before = len(self.routes)
+        super().add_api_websocket_route(*args, **kwargs)
+        self._rollback_on_error(before, lambda: self._check_added(self.routes[-1]))
+
+
+class SyncRouter(_DeclaredRouter):
+    """A router of plain ``def`` endpoints over sync layers (FastAPI runs them in threads).
+
+    Adding an ``async def`` endpoint, or an endpoint whose dependency tree
+    holds an async layer, raises :class:`RouteModeError`.
+    """
+
+    mode = Mode.SYNC
+
+
+class AsyncRouter(_DeclaredRouter):
+    """A router of ``async def`` endpoints over async layers (run on the event loop).
+
+    Adding a plain ``def`` endpoint, or an endpoint whose dependency tree
+    holds a sync layer, raises :class:`RouteModeError`.
+    """
+
+    mode = Mode.ASYNC
+
+
+def check_app(app: Any) -> AppReport:
+    """Audit an app: every route, its modes, its dependency tree and the violations.
+
+    Accepts a ``FastAPI`` or Starlette app, or an ``APIRouter``.  Included
+    routers, mounted sub-applications and hosts are walked; FastAPI's own
+    documentation routes are left out.  Forward references that layers
+    could not resolve when they were created are checked now.  Never
+    raises on an odd callable: it is reported as unclassified.
+    """
+    routes = getattr(app, "routes", None)
+    if routes is None:
+        raise BoundaryError(
+            f"check_app() needs a FastAPI or Starlette app or an APIRouter; got "
+            f"{type(app).__name__} {app!r}. Fix: pass the object your ASGI server serves."
+        )
+    report = AppReport(routes=list(inspect_routes(routes)))
+    deferred_violations, notes = check_deferred()
+    report.layer_violations.extend(deferred_violations)
+    report.notes.extend(notes)
+    report.notes.extend(f"{route.label}: {route.note}" for route in report.routes if route.note)
+    return report
