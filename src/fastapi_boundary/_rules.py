@@ -24,6 +24,11 @@ __all__ = [
 ]
 
 
+def _a(noun: str) -> str:
+    """``a sync service`` / ``an async service``."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
 def _layer_party(owner: object, info: LayerInfo) -> Party:
     return Party(info.role, display_name(owner), info.mode, site_of(owner))
 
@@ -78,7 +83,7 @@ def method_mode_mismatch(
     return Violation(
         Rule.R2,
         f"{method} ({site}) is {_shape_words(shape)} but {display_name(owner)} "
-        f"({site_of(owner)}) is a {info.role}",
+        f"({site_of(owner)}) is {_a(info.role)}",
         Party("method", method, shape.mode, site),
         _layer_party(owner, info),
         fix=fix,
@@ -93,7 +98,7 @@ def function_mode_mismatch(function: object, info: LayerInfo, shape: CallableSha
     actual = shape.mode.value if shape.mode else "unknown"
     return Violation(
         Rule.R2,
-        f"{name} ({site}) is declared a {info.role} but is {_shape_words(shape)}",
+        f"{name} ({site}) is declared {_a(info.role)} but is {_shape_words(shape)}",
         Party(info.role, name, shape.mode, site),
         None,
         fix=f"make {name} {wanted}, or declare it @layer('{actual}')",

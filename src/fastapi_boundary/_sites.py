@@ -85,12 +85,12 @@ def site_of(obj: object) -> Site:
 
 
 def display_name(obj: object) -> str:
-    """A short, readable name: ``module.Qualname`` for user code, ``repr`` otherwise."""
+    """A short, readable name: the qualified name without ``<locals>`` noise."""
     target = obj
     while isinstance(target, functools.partial):
         target = target.func
     qualname = getattr(target, "__qualname__", None)
     if isinstance(qualname, str):
-        return qualname
+        return qualname.rsplit("<locals>.", 1)[-1]  # the site already says where
     cls = type(target)
     return f"{cls.__qualname__} instance"

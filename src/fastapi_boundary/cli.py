@@ -18,6 +18,7 @@ from typing import Any
 from .__about__ import __version__
 from ._errors import AppLoadError, BoundaryError
 from ._render import FORMATS, render
+from ._report import AppReport
 from .routing import check_app
 
 __all__ = ["load_app", "main"]
@@ -124,9 +125,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_LOAD_ERROR
     except BoundaryError as error:
-        print(
-            f"error: importing {args.app} raised {type(error).__name__}:\n{error}", file=sys.stderr
-        )
+        # An import-time check fired: report it like any violation, in the chosen format.
+        print(f"error: importing {args.app} raised {type(error).__name__}", file=sys.stderr)
+        if not error.violations:
+            print(str(error), file=sys.stderr)
+            return EXIT_VIOLATIONS
+        print(render(AppReport(layer_violations=list(error.violations)), args.format))
         return EXIT_VIOLATIONS
     print("fastapi-boundary: checking routes", file=sys.stderr)
     report = check_app(app)

@@ -1,0 +1,1 @@
+"""Applications audited on the CLI page."""

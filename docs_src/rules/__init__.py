@@ -1,0 +1,1 @@
+"""Wrong and right examples for each rule page."""

@@ -1,0 +1,6 @@
+from fastapi_boundary import layer
+
+
+@layer("async")
+def get_session() -> str:
+    return "session"

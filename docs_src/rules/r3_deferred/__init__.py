@@ -1,0 +1,1 @@
+"""A forward reference that only check_app (or install at start-up) can resolve."""

@@ -1,0 +1,1 @@
+"""Example apps: a bookshop in a sync and an async flavour, and a deliberately broken variant."""

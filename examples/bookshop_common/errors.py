@@ -1,0 +1,36 @@
+"""Domain errors raised by the services, and the one handler that maps them to HTTP.
+
+Services know nothing of HTTP: they raise ``NotFoundError`` or
+``OutOfStockError``; ``add_error_handlers`` turns those into 404 and 409.
+"""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+class BookshopError(Exception):
+    """A business rule said no; ``status_code`` is the HTTP status it maps to."""
+
+    status_code = 400
+
+
+class NotFoundError(BookshopError):
+    """The author, book or order asked for does not exist."""
+
+    status_code = 404
+
+
+class OutOfStockError(BookshopError):
+    """An order asks for more copies than are in stock."""
+
+    status_code = 409
+
+
+async def _bookshop_error_response(request: Request, error: Exception) -> JSONResponse:
+    status = error.status_code if isinstance(error, BookshopError) else 500
+    return JSONResponse({"detail": str(error)}, status_code=status)
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    """Answer every :class:`BookshopError` with its status code and message."""
+    app.add_exception_handler(BookshopError, _bookshop_error_response)
