@@ -232,6 +232,43 @@ def _write(package: Path, name: str, source: str) -> None:
     (package / f"{name}.py").write_text(textwrap.dedent(source))
 
 
+def _app_using(layer_class: type) -> FastAPI:
+    """An app whose one route gets ``layer_class`` from a provider."""
+
+    async def provide() -> Any:
+        raise NotImplementedError
+
+    provide.__annotations__ = {"return": layer_class}
+    app = FastAPI()
+    app.add_api_route("/uses", _async_endpoint_using(provide))
+    return app
+
+
+def _async_endpoint_using(provider: Any) -> Any:
+    async def uses(value: Any = Depends(provider)) -> None:
+        return None
+
+    return uses
+
+
+def test_layers_outside_the_app_are_not_reported(package: Path) -> None:
+    _write(
+        package,
+        "elsewhere",
+        """
+        from __future__ import annotations
+        from fastapi_boundary import SyncService
+
+        class Unused(SyncService):
+            def __init__(self, client: NoSuchClient) -> None:
+                self.client = client
+        """,
+    )
+    importlib.import_module("shop.elsewhere")
+    report = check_app(FastAPI())
+    assert report.ok and report.notes == []
+
+
 def test_type_checking_imports_are_resolved_by_name_at_check_time(package: Path) -> None:
     _write(
         package,
@@ -262,9 +299,9 @@ def test_type_checking_imports_are_resolved_by_name_at_check_time(package: Path)
                 return 1
         """,
     )
-    importlib.import_module("shop.services")
+    services = importlib.import_module("shop.services")
     importlib.import_module("shop.repos")
-    report = check_app(FastAPI())
+    report = check_app(_app_using(services.Catalogue))
     (violation,) = report.violations
     assert "async service Catalogue" in violation.summary
     assert "sync repository Repository" in violation.summary
@@ -283,9 +320,10 @@ def test_unresolvable_names_are_reported_as_notes(package: Path) -> None:
                 self.client = client
         """,
     )
-    importlib.import_module("shop.orphan")
-    report = check_app(FastAPI())
-    assert report.ok
+    orphan = importlib.import_module("shop.orphan")
+    report = check_app(_app_using(orphan.Orphan))
+    (violation,) = report.violations  # an async endpoint using a sync service
+    assert "sync service Orphan" in violation.summary
     (note,) = report.notes
     assert "Orphan" in note and "'NoSuchClient'" in note and "treated as not a layer" in note
 
@@ -327,7 +365,8 @@ def test_ambiguous_names_are_violations(package: Path) -> None:
     )
     for name in ("one", "two", "user"):
         importlib.import_module(f"shop.{name}")
-    (violation,) = check_app(FastAPI()).violations
+    user = sys.modules["shop.user"]
+    (violation,) = check_app(_app_using(user.UsesStore)).violations
     assert "matches layers of both modes" in violation.summary
     assert "not only under TYPE_CHECKING" in violation.fix
 

@@ -112,7 +112,7 @@ def test_async_endpoint_on_sync_router_is_refused_and_rolled_back() -> None:
     assert message.startswith("R2 callable-mode: endpoint list_books (")
     assert f"{THIS_FILE}:" in message
     assert "of route GET /books is an async def" in message
-    assert "its router is a SyncRouter (sync)" in message
+    assert f"its router is a SyncRouter (sync) created at {THIS_FILE}:" in message
     assert "fix: make list_books a plain def" in message
     assert router.routes == []
 
@@ -261,3 +261,31 @@ def test_errors_are_boundary_errors_and_type_errors() -> None:
         async def x() -> None: ...
 
     assert issubclass(RouteModeError, TypeError)
+
+
+class EarlyService(AsyncService):
+    def __init__(self, repo: LateRepository) -> None:  # type: ignore[valid-type]
+        self.repo = repo
+
+
+async def get_early_service() -> EarlyService:
+    raise NotImplementedError
+
+
+def test_deferred_references_are_checked_at_route_registration() -> None:
+    """``LateRepository`` is bound in the module only after EarlyService was created."""
+    router = AsyncRouter()
+    with pytest.raises(RouteModeError) as caught:
+
+        @router.get("/early")
+        async def early(service: Annotated[EarlyService, Depends(get_early_service)]) -> None: ...
+
+    message = str(caught.value)
+    assert "async service EarlyService" in message
+    assert "sync repository LateRepository" in message
+    assert "parameter 'repo' of EarlyService.__init__" in message
+
+
+# Bound after EarlyService was created, as a circular import would do: the class comes
+# from another module, so its creation does not retry this module's deferred references.
+LateRepository = type("LateRepository", (SyncRepository,), {"__module__": "elsewhere"})

@@ -19,7 +19,7 @@ from ._layer_info import LayerInfo, declared_layer
 from ._modes import Mode, shape_of
 from ._report import DependencyNode, RouteReport
 from ._rules import endpoint_mode_mismatch, route_dependency_mismatch
-from ._sites import UNKNOWN, display_name, site_of
+from ._sites import UNKNOWN, Site, display_name, site_of
 from ._violations import Violation
 
 __all__ = [
@@ -30,20 +30,21 @@ __all__ = [
     "inspect_routes",
 ]
 
-# endpoint -> (router mode, router class name); filled by SyncRouter/AsyncRouter
-_declared: dict[int, tuple[Any, Mode, str]] = {}
+# endpoint -> its declared router: mode, router class name, where the router was created
+Declared = tuple[Mode, str, Site]
+_declared: dict[int, tuple[Any, Declared]] = {}
 _FRAMEWORK_MODULES = ("fastapi.applications", "fastapi.openapi")
 
 
-def declare_route_mode(endpoint: Any, mode: Mode, router_kind: str) -> None:
-    _declared[id(endpoint)] = (endpoint, mode, router_kind)
+def declare_route_mode(endpoint: Any, declared: Declared) -> None:
+    _declared[id(endpoint)] = (endpoint, declared)
 
 
-def declared_route_mode(endpoint: Any) -> tuple[Mode, str] | None:
+def declared_route_mode(endpoint: Any) -> Declared | None:
     entry = _declared.get(id(endpoint))
     if entry is None or entry[0] is not endpoint:
         return None
-    return entry[1], entry[2]
+    return entry[1]
 
 
 def _parameter_annotations(call: Any) -> dict[str, Any]:
@@ -146,7 +147,7 @@ def _is_websocket(route: object) -> bool:
 
 
 def inspect_route(
-    route: Any, prefix: str = "", declared: tuple[Mode, str] | None = None, original: Any = None
+    route: Any, prefix: str = "", declared: Declared | None = None, original: Any = None
 ) -> RouteReport | None:
     """Audit one route; ``None`` for FastAPI's own documentation routes.
 
@@ -182,9 +183,7 @@ def inspect_route(
     root = report.endpoint
     if declared is not None and root.mode is not None and root.mode is not declared[0]:
         report.violations.append(
-            endpoint_mode_mismatch(
-                report.label, declared[1], declared[0], endpoint, shape_of(endpoint)
-            )
+            endpoint_mode_mismatch(report.label, declared, endpoint, shape_of(endpoint))
         )
     report.violations.extend(_tree_violations(report.label, report.mode, endpoint, root))
     return report

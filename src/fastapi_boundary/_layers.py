@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any, ClassVar, Literal, TypeVar, overload
 
 from . import _references as refs
@@ -133,17 +133,26 @@ def _retry_deferred_for(cls: type) -> list[Violation]:
     return violations
 
 
-def check_deferred() -> tuple[list[Violation], list[str]]:
-    """Check every reference still deferred, now that the app is imported.
+def check_deferred(
+    owners: Collection[object] | None = None, *, final: bool = True
+) -> tuple[list[Violation], list[str]]:
+    """Check the references still deferred (of ``owners`` only, when given).
 
-    Returns the violations and a note for each name that still names no
-    known layer (reported by ``check_app``, never skipped silently).
+    Not ``final`` (a router registering a route): only names that now exist
+    in their module are checked; the rest stay deferred.  ``final``
+    (``check_app``, start-up): a name that is still missing is looked up
+    among the known layer classes, and one that names no layer becomes a
+    note in the report, never silently skipped.
     """
     violations: list[Violation] = []
     notes: list[str] = []
     for item in refs.all_deferred():
+        if owners is not None and item.owner not in owners:
+            continue
         found = list(refs.references_in(item.expression, item.module, item.localns))
         missing = [ref for ref in found if isinstance(ref, refs.Unresolved)]
+        if missing and not final:
+            continue
         if missing:
             candidates = refs.layer_classes_named(missing[0].missing)
             modes = {declared_layer(c)[0].mode for c in candidates}  # type: ignore[index]

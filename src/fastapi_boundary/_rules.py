@@ -137,9 +137,10 @@ def layer_dependency_mismatch(
 
 
 def endpoint_mode_mismatch(
-    route: str, router_kind: str, router_mode: Mode, endpoint: object, shape: CallableShape
+    route: str, router: tuple[Mode, str, Site], endpoint: object, shape: CallableShape
 ) -> Violation:
     """R2 for routers: an endpoint of the other mode is added to a declared router."""
+    router_mode, router_kind, router_site = router
     name = display_name(endpoint)
     site = site_of(shape.target)
     if router_mode is Mode.SYNC:
@@ -157,9 +158,9 @@ def endpoint_mode_mismatch(
     return Violation(
         Rule.R2,
         f"endpoint {name} ({site}) of route {route} is {_shape_words(shape)} but its "
-        f"router is a {router_kind} ({router_mode.value})",
+        f"router is a {router_kind} ({router_mode.value}) created at {router_site}",
         Party("endpoint", name, shape.mode, site),
-        Party(router_kind, router_kind, router_mode, Site("<router>")),
+        Party(router_kind, router_kind, router_mode, router_site),
         fix=fix,
         chain=(route, name),
     )

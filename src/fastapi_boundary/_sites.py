@@ -9,9 +9,11 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import sys
 from dataclasses import dataclass
+from types import FrameType
 
-__all__ = ["Site", "display_name", "site_of"]
+__all__ = ["Site", "caller_site", "display_name", "site_of"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +96,19 @@ def display_name(obj: object) -> str:
         return qualname.rsplit("<locals>.", 1)[-1]  # the site already says where
     cls = type(target)
     return f"{cls.__qualname__} instance"
+
+
+_FRAMEWORK_DIRS = tuple(
+    os.path.dirname(module.__file__ or "") + os.sep
+    for module in (sys.modules[__name__.rpartition(".")[0]],)
+)
+
+
+def caller_site() -> Site:
+    """The first frame outside this package: where a router was created, say."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_FRAMEWORK_DIRS):
+        frame = frame.f_back
+    if frame is None:
+        return UNKNOWN
+    return Site(_relative(frame.f_code.co_filename), frame.f_lineno)

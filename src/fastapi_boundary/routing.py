@@ -13,12 +13,14 @@ from typing import Any, ClassVar
 
 from fastapi import APIRouter
 
+from . import _references as refs
 from ._config import current_mode, enforce
 from ._errors import BoundaryError, RouteModeError
 from ._inspection import declare_route_mode, flatten_routes, inspect_route, inspect_routes
 from ._layers import check_deferred
 from ._modes import Mode
 from ._report import AppReport
+from ._sites import caller_site
 
 __all__ = ["AsyncRouter", "SyncRouter", "check_app"]
 
@@ -28,15 +30,23 @@ class _DeclaredRouter(APIRouter):
 
     mode: ClassVar[Mode]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.boundary_site = caller_site()
+
     def _check_added(self, route: Any, original: Any = None) -> None:
         endpoint = getattr(route, "endpoint", None)
         kind = type(self).__name__
+        declared = (self.mode, kind, self.boundary_site)
         if endpoint is not None:
-            declare_route_mode(endpoint, self.mode, kind)
+            declare_route_mode(endpoint, declared)
         if current_mode() == "off":
             return
-        report = inspect_route(route, "", (self.mode, kind), original=original)
+        report = inspect_route(route, "", declared, original=original)
         violations = list(report.violations) if report else []
+        if report is not None and report.endpoint is not None:
+            owners = [node.layer_owner for node in report.endpoint.walk() if node.layer_owner]
+            violations.extend(check_deferred(owners, final=False)[0])
         enforce(RouteModeError, violations, stacklevel=5)
 
     def include_router(self, router: APIRouter, *args: Any, **kwargs: Any) -> None:
@@ -95,13 +105,36 @@ class AsyncRouter(_DeclaredRouter):
     mode = Mode.ASYNC
 
 
+def _layers_reachable_from(report: AppReport) -> set[object]:
+    """Layers in the app's dependency trees, and the layers they name, transitively."""
+    pending = [
+        node.layer_owner
+        for route in report.routes
+        if route.endpoint is not None
+        for node in route.endpoint.walk()
+        if node.layer_owner is not None
+    ]
+    reachable: set[object] = set()
+    while pending:
+        owner = pending.pop()
+        if owner in reachable:
+            continue
+        reachable.add(owner)
+        for site in refs.dependency_annotations(owner):
+            for found in refs.references_in(site.annotation, site.module, site.localns):
+                if isinstance(found, refs.LayerReference):
+                    pending.append(found.target)
+    return reachable
+
+
 def check_app(app: Any) -> AppReport:
     """Audit an app: every route, its modes, its dependency tree and the violations.
 
     Accepts a ``FastAPI`` or Starlette app, or an ``APIRouter``.  Included
     routers, mounted sub-applications and hosts are walked; FastAPI's own
-    documentation routes are left out.  Forward references that layers
-    could not resolve when they were created are checked now.  Never
+    documentation routes are left out.  Forward references that the app's
+    layers (those in its dependency trees and the layers they name) could
+    not resolve when they were created are checked now.  Never
     raises on an odd callable: it is reported as unclassified.
     """
     routes = getattr(app, "routes", None)
@@ -111,7 +144,7 @@ def check_app(app: Any) -> AppReport:
             f"{type(app).__name__} {app!r}. Fix: pass the object your ASGI server serves."
         )
     report = AppReport(routes=list(inspect_routes(routes)))
-    deferred_violations, notes = check_deferred()
+    deferred_violations, notes = check_deferred(_layers_reachable_from(report))
     report.layer_violations.extend(deferred_violations)
     report.notes.extend(notes)
     report.notes.extend(f"{route.label}: {route.note}" for route in report.routes if route.note)
