@@ -73,3 +73,17 @@ class AppLoadError(BoundaryError, ImportError):
 
 class BoundaryWarning(UserWarning):
     """Emitted instead of an error when the configured mode is ``warn``."""
+
+
+# Tracebacks and reprs show the public name (``fastapi_boundary.RouteModeError``).
+for _public in (
+    AppLoadError,
+    BoundaryError,
+    BoundaryViolationsError,
+    BoundaryWarning,
+    LayerDeclarationError,
+    LayerDependencyError,
+    ModeMismatchError,
+    RouteModeError,
+):
+    _public.__module__ = "fastapi_boundary"
