@@ -30,8 +30,7 @@ class Client:
 
 def test_layer_preserves_signatures_and_types() -> None:
     assert_type(layer(fetch)(1, verbose=True), str)
-    coroutine = layer("async")(fetch_async)(1)
-    assert_type(coroutine, Coroutine[Any, Any, str])
+    coroutine = assert_type(layer("async")(fetch_async)(1), Coroutine[Any, Any, str])
     coroutine.close()
     assert_type(layer("sync", kind="client")(Client), type[Client])
     assert layer("sync", kind="client")(Client) is Client
