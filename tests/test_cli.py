@@ -122,6 +122,8 @@ def test_import_time_error_is_a_violation_in_the_chosen_format(
     out, err = capsys.readouterr()
     assert "raised ModeMismatchError" in err
     data = json.loads(out)
+    assert data["import_failed"] is True
+    assert data["summary"].startswith("the app did not import: 1 violation raised")
     assert data["violations"][0]["rule"] == "R2"
     assert data["violations"][0]["subject"]["name"] == "Repo.get"
 

@@ -138,12 +138,13 @@ def test_async_route_over_a_sync_service_names_the_chain() -> None:
     assert "depends on sync service BookService" in message
     assert "provided by get_book_service" in message
     assert "chain: GET /count -> count -> get_book_service -> BookService" in message
-    assert "fix: use an async service" in message
+    assert "fix: give count an async service instead of BookService" in message
+    assert "or make count a plain def (on a SyncRouter)" in message
 
 
 def test_sync_route_over_an_async_layer() -> None:
     router = SyncRouter()
-    with pytest.raises(RouteModeError, match="a def endpoint cannot await AsyncBookService"):
+    with pytest.raises(RouteModeError, match="fix: count cannot await AsyncBookService"):
 
         @router.get("/count")
         def count(service: Annotated[AsyncBookService, Depends()]) -> int:

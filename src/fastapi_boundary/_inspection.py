@@ -20,7 +20,7 @@ from ._modes import Mode, shape_of
 from ._report import DependencyNode, RouteReport
 from ._rules import endpoint_mode_mismatch, route_dependency_mismatch
 from ._sites import UNKNOWN, Site, display_name, site_of
-from ._violations import Violation
+from ._violations import Party, Violation
 
 __all__ = [
     "declare_route_mode",
@@ -114,9 +114,13 @@ def _node(dependant: Any, name: str, parameter_annotation: Any) -> DependencyNod
     return node
 
 
-def _tree_violations(
-    label: str, root_mode: Mode | None, endpoint: Any, root: DependencyNode
-) -> list[Violation]:
+def _consumer(node: DependencyNode, is_endpoint: bool, mode: Mode) -> Party:
+    role = f"{mode.value} {'endpoint' if is_endpoint else 'dependency'}"
+    return Party(role, node.call, mode, node.site)
+
+
+def _tree_violations(label: str, root_mode: Mode | None, root: DependencyNode) -> list[Violation]:
+    """Every edge where a layer or driver is handed to a receiver of the other mode."""
     found: list[Violation] = []
 
     def visit(node: DependencyNode, consumer_mode: Mode | None, chain: tuple[str, ...]) -> None:
@@ -128,8 +132,7 @@ def _tree_violations(
                 found.append(
                     route_dependency_mismatch(
                         label,
-                        consumer_mode,
-                        endpoint,
+                        _consumer(node, node is root, consumer_mode),
                         link,
                         child.layer_owner,
                         child.layer,
@@ -185,7 +188,7 @@ def inspect_route(
         report.violations.append(
             endpoint_mode_mismatch(report.label, declared, endpoint, shape_of(endpoint))
         )
-    report.violations.extend(_tree_violations(report.label, report.mode, endpoint, root))
+    report.violations.extend(_tree_violations(report.label, report.mode, root))
     return report
 
 

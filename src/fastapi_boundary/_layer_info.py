@@ -20,10 +20,14 @@ LAYER_ATTR = "__boundary_layer__"
 
 @dataclass(frozen=True)
 class LayerInfo:
-    """A layer's declared mode and kind (``repository``, ``service``, ``router`` ...)."""
+    """A layer's declared mode and kind (``repository``, ``service``, ``driver`` ...).
+
+    ``advice`` is set for known drivers: what they are and their counterpart.
+    """
 
     mode: Mode
     kind: str
+    advice: str | None = None
 
     @property
     def role(self) -> str:

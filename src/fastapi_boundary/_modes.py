@@ -49,6 +49,11 @@ class Mode(enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    @property
+    def other(self) -> Mode:
+        """The opposite mode."""
+        return Mode.ASYNC if self is Mode.SYNC else Mode.SYNC
+
 
 class Shape(enum.Enum):
     """What kind of callable an object is, as FastAPI would run it."""

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ForwardRef
 
+from ._drivers import driver_info
 from ._layer_info import LayerInfo, declared_layer
 
 __all__ = ["AnnotationSite", "Deferred", "LayerReference", "Unresolved", "references_in"]
@@ -120,10 +121,15 @@ def references_in(
         return
     if getattr(annotation, OFFLOAD_ATTR, False):
         return  # an explicit offload boundary: what it wraps is meant to be the other mode
-    declared = declared_layer(annotation) if inspect.isclass(annotation) else None
-    if declared is not None:
-        yield LayerReference(declared[1], declared[0])
-        return
+    if inspect.isclass(annotation):
+        declared = declared_layer(annotation)
+        if declared is not None:
+            yield LayerReference(declared[1], declared[0])
+            return
+        driver = driver_info(annotation)
+        if driver is not None:
+            yield LayerReference(annotation, driver)
+            return
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         return

@@ -137,6 +137,7 @@ class AppReport:
     routes: list[RouteReport] = field(default_factory=list)
     layer_violations: list[Violation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    import_failed: bool = False  # an import-time check stopped the app from loading
 
     @property
     def violations(self) -> list[Violation]:
@@ -162,6 +163,11 @@ class AppReport:
     def summary(self) -> str:
         routes = len(self.routes)
         violations = len(self.violations)
+        if self.import_failed:
+            return (
+                f"the app did not import: {violations} violation{'s' if violations != 1 else ''} "
+                "raised at import time (routes not audited)"
+            )
         unclassified = len(self.unclassified)
         parts = [
             f"{routes} route{'s' if routes != 1 else ''}",
@@ -177,6 +183,7 @@ class AppReport:
         return {
             "ok": self.ok,
             "summary": self.summary(),
+            "import_failed": self.import_failed,
             "routes": [route.to_dict() for route in self.routes],
             "layer_violations": [v.to_dict() for v in self.layer_violations],
             "violations": [v.to_dict() for v in self.violations],

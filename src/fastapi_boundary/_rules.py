@@ -106,17 +106,23 @@ def function_mode_mismatch(function: object, info: LayerInfo, shape: CallableSha
 
 
 def _mixing_fix(subject: str, subject_info: LayerInfo, other: str, other_info: LayerInfo) -> str:
+    """How to repair ``subject`` (of one mode) depending on ``other`` (of the other mode)."""
+    if other_info.kind == "driver":
+        return (
+            f"{other} is a {other_info.advice}: use that in {subject}, or make {subject} "
+            f"{other_info.mode.value} so the whole chain has one mode"
+        )
     if subject_info.mode is Mode.ASYNC:
         return (
-            f"give {subject} an async {other_info.kind} (an Async{other_info.kind.title()} "
-            f"over an async driver such as SQLAlchemy's AsyncSession), or make {subject} a "
-            f"sync {subject_info.kind} so the whole chain stays sync; async code reaches "
-            f"sync code only through one explicit offload at the boundary"
+            f"give {subject} an async {other_info.kind} (over an async driver such as "
+            f"SQLAlchemy's AsyncSession), or make {subject} a sync {subject_info.kind} so the "
+            f"whole chain stays sync; async code reaches sync code only through one explicit "
+            f"offload at the boundary"
         )
     return (
         f"a sync {subject_info.kind} cannot await: give {subject} a sync "
-        f"{other_info.kind} (a Sync{other_info.kind.title()} over a blocking driver), or "
-        f"make {subject} async; never mix an async {other_info.kind} into a sync chain"
+        f"{other_info.kind} (over a blocking driver), or make {subject} async; never mix "
+        f"an async {other_info.kind} into a sync chain"
     )
 
 
@@ -168,35 +174,40 @@ def endpoint_mode_mismatch(
 
 def route_dependency_mismatch(
     route: str,
-    route_mode: Mode,
-    endpoint: object,
+    consumer: Party,
     chain: Sequence[str],
     target: object,
     target_info: LayerInfo,
     provided_by: object | None,
 ) -> Violation:
-    """R3 for routes: a layer of the other mode sits in an endpoint's dependency tree."""
-    name = display_name(endpoint)
+    """R3 for routes: a layer or driver of the other mode is handed to ``consumer``.
+
+    ``consumer`` is the endpoint, or the dependency whose parameter receives
+    the layer: FastAPI awaits an async dependency even under a ``def``
+    endpoint, so the mode that matters is the receiver's.
+    """
     other = _layer_party(target, target_info)
+    name = consumer.name
     how = ""
     if provided_by is not None and provided_by is not target:
         how = f", provided by {display_name(provided_by)} ({site_of(provided_by)})"
-    if route_mode is Mode.ASYNC:
-        fix = (
-            f"use an async {target_info.kind} in {route}, or make {name} a plain def in a "
-            f"SyncRouter so the whole request stays sync; an async route reaches sync code "
-            f"only through one explicit offload"
+    if target_info.kind == "driver":
+        fix = f"{other.name} is a {target_info.advice}: use that in {name}"
+    elif consumer.mode is Mode.ASYNC:
+        fix = f"give {name} an async {target_info.kind} instead of {other.name}"
+    else:
+        fix = f"{name} cannot await {other.name}: give it a sync {target_info.kind}"
+    if consumer.mode is Mode.ASYNC:
+        fix += (
+            f", or make {name} a plain def (on a SyncRouter) so the whole request stays sync; "
+            f"an async route reaches sync code only through one explicit offload"
         )
     else:
-        fix = (
-            f"a def endpoint cannot await {other.name}: use a sync {target_info.kind}, or "
-            f"make {name} an async def in an AsyncRouter"
-        )
+        fix += f", or make {name} an async def (on an AsyncRouter)"
     return Violation(
         Rule.R3,
-        f"{route_mode.value} endpoint {name} ({site_of(endpoint)}) of route {route} depends "
-        f"on {other.describe()}{how}",
-        Party(f"{route_mode.value} endpoint", name, route_mode, site_of(endpoint)),
+        f"{consumer.describe()} of route {route} depends on {other.describe()}{how}",
+        consumer,
         other,
         fix=fix,
         chain=(route, *chain),

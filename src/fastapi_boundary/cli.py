@@ -130,7 +130,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not error.violations:
             print(str(error), file=sys.stderr)
             return EXIT_VIOLATIONS
-        print(render(AppReport(layer_violations=list(error.violations)), args.format))
+        report = AppReport(layer_violations=list(error.violations), import_failed=True)
+        print(render(report, args.format))
         return EXIT_VIOLATIONS
     print("fastapi-boundary: checking routes", file=sys.stderr)
     report = check_app(app)

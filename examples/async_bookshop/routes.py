@@ -1,0 +1,63 @@
+"""The HTTP API: an ``AsyncRouter`` of ``async def`` endpoints over the async services.
+
+Adding a plain ``def`` endpoint here, or one that depends on a sync layer,
+raises ``RouteModeError`` at import time.
+"""
+
+from typing import Any
+
+from examples.bookshop_common.schemas import (
+    AuthorCreate,
+    AuthorRead,
+    BookCreate,
+    BookRead,
+    OrderCreate,
+    OrderRead,
+)
+from fastapi_boundary import AsyncRouter
+
+from .dependencies import CatalogServiceDep, OrderServiceDep
+
+router = AsyncRouter(tags=["bookshop"])
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
+
+
+@router.post("/authors", status_code=201)
+async def create_author(payload: AuthorCreate, catalog: CatalogServiceDep) -> AuthorRead:
+    return AuthorRead.model_validate(await catalog.create_author(payload.name))
+
+
+@router.get("/authors")
+async def list_authors(catalog: CatalogServiceDep) -> list[AuthorRead]:
+    return [AuthorRead.model_validate(author) for author in await catalog.list_authors()]
+
+
+@router.get("/authors/{author_id}", responses=NOT_FOUND)
+async def get_author(author_id: int, catalog: CatalogServiceDep) -> AuthorRead:
+    return AuthorRead.model_validate(await catalog.get_author(author_id))
+
+
+@router.post("/books", status_code=201, responses=NOT_FOUND)
+async def create_book(payload: BookCreate, catalog: CatalogServiceDep) -> BookRead:
+    return BookRead.model_validate(await catalog.create_book(payload))
+
+
+@router.get("/books", responses=NOT_FOUND)
+async def list_books(catalog: CatalogServiceDep, author_id: int | None = None) -> list[BookRead]:
+    return [BookRead.model_validate(book) for book in await catalog.list_books(author_id)]
+
+
+@router.get("/books/{book_id}", responses=NOT_FOUND)
+async def get_book(book_id: int, catalog: CatalogServiceDep) -> BookRead:
+    return BookRead.model_validate(await catalog.get_book(book_id))
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    responses={**NOT_FOUND, 409: {"description": "Not enough copies in stock"}},
+)
+async def place_order(payload: OrderCreate, orders: OrderServiceDep) -> OrderRead:
+    order = await orders.place_order(payload.book_id, payload.quantity)
+    return OrderRead.model_validate(order)
