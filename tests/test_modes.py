@@ -228,3 +228,13 @@ def test_mode_parse_accepts_strings_and_modes(value: Any) -> None:
 def test_mode_parse_rejects_anything_else(value: Any) -> None:
     with pytest.raises(ValueError, match="mode must be 'sync' or 'async'"):
         Mode.parse(value)
+
+
+@pytest.mark.parametrize(("label", "dependency"), CASES, ids=[label for label, _ in CASES])
+def test_the_fallback_mirror_agrees_with_fastapis_classifier(
+    label: str, dependency: Callable[..., Any]
+) -> None:
+    """If FastAPI's private classifiers move, the mirror decides: it must agree today."""
+    from fastapi_boundary._modes import _mirror_shape
+
+    assert _mirror_shape(dependency).shape is shape_of(dependency).shape, label

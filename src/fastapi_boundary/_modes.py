@@ -129,15 +129,79 @@ def _predicate_shape(
     return None
 
 
+Predicates = Callable[[Any], tuple[bool, bool, bool]]
+
+
+def _fastapi_predicates() -> Predicates | None:
+    """FastAPI's own classifiers (async generator, generator, coroutine), if reachable.
+
+    They are private and have moved between releases (module functions in
+    recent FastAPI, ``Dependant`` properties before), so both are tried and
+    the mirror in this module is the fallback.
+    """
+    try:
+        from fastapi.dependencies import models
+    except ImportError:  # pragma: no cover - FastAPI is a dependency
+        return None
+    functions = [
+        getattr(models, name, None)
+        for name in ("_is_async_gen_callable", "_is_gen_callable", "_is_coroutine_callable")
+    ]
+    if all(callable(function) for function in functions):
+        async_gen, gen, coroutine = functions
+        return lambda call: (async_gen(call), gen(call), coroutine(call))  # type: ignore[misc]
+    dependant = getattr(models, "Dependant", None)
+    names = ("is_async_gen_callable", "is_gen_callable", "is_coroutine_callable")
+    if dependant is not None and all(hasattr(dependant, name) for name in names):
+
+        def by_dependant(call: Any) -> tuple[bool, bool, bool]:
+            instance = dependant(call=call)
+            return tuple(bool(getattr(instance, name)) for name in names)  # type: ignore[return-value]
+
+        return by_dependant
+    return None  # pragma: no cover - depends on the FastAPI release
+
+
+_PREDICATES = _fastapi_predicates()
+
+
+def _fastapi_shape(call: Any, inner: Any) -> Shape | None:
+    """The shape FastAPI itself gives ``call``; ``None`` when it cannot be asked."""
+    if _PREDICATES is None:
+        return None
+    try:
+        async_gen, gen, coroutine = _PREDICATES(call)
+    except Exception:  # a private API that changed shape: fall back to the mirror
+        return None
+    if async_gen:
+        return Shape.ASYNC_GENERATOR_FUNCTION
+    if gen:
+        return Shape.GENERATOR_FUNCTION
+    if coroutine:
+        return Shape.COROUTINE_FUNCTION
+    return Shape.CLASS if inspect.isclass(inner) else Shape.FUNCTION
+
+
 def shape_of(call: Callable[..., Any] | object) -> CallableShape:
     """Classify ``call`` exactly as FastAPI would before running it.
 
-    Each of FastAPI's predicates is tried on the object with partials peeled
-    and on its ``__wrapped__`` chain, so a plain ``def`` wrapper made with
-    ``functools.wraps`` around an ``async def`` counts as async, as it does
-    for FastAPI.  A class is called in the threadpool; an instance is
+    FastAPI's own classifiers decide when they can be reached; otherwise a
+    mirror of them does: each predicate is tried on the object with
+    partials peeled and on its ``__wrapped__`` chain (so a plain ``def``
+    wrapper made with ``functools.wraps`` around an ``async def`` counts as
+    async), a class is called in the threadpool, and an instance is
     classified by its ``__call__``.
     """
+    mirrored = _mirror_shape(call)
+    if mirrored.shape is Shape.NOT_CALLABLE:
+        return mirrored
+    decided = _fastapi_shape(call, _unwrapped(call))
+    if decided is None or decided is mirrored.shape:
+        return mirrored
+    return CallableShape(decided, mirrored.target, mirrored.via_call)
+
+
+def _mirror_shape(call: Callable[..., Any] | object) -> CallableShape:
     outer = _impartial(call)
     inner = _unwrapped(call)
     found = _predicate_shape((outer, inner), routines_only=True)
