@@ -32,15 +32,28 @@ from pathlib import Path
 from typing import Any
 
 import fastapi_boundary
-from fastapi_boundary import AsyncService, SyncService
+from fastapi_boundary import AsyncService, CheckMode, SyncService
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "foundation.txt"
 MODE_VAR = "FASTAPI_BOUNDARY_MODE"
 
 CALL_BUDGET = 1.02
+CHUNKS = 5  # each method-call sample is the fastest of this many timeit loops
 BUILD_BUDGET = 1.15
 CHECK_APP_BUDGET_S = 0.5
+
+
+@dataclass
+class Options:
+    """Sample sizes (the defaults keep a run under about two minutes on 2 cores)."""
+
+    calls: int = 1_000_000
+    call_reps: int = 16
+    call_pool: int = 4
+    build_reps: int = 9
+    check_processes: int = 5
+    check_warm: int = 5
 
 
 # --- statistics --------------------------------------------------------------------------
@@ -63,13 +76,13 @@ class Paired:
         return statistics.median(self.ratios)
 
 
-def spread(values: Sequence[float]) -> str:
+def spread(values: Sequence[float], digits: int = 3) -> str:
     """``min-max`` and, with enough samples, the interquartile range."""
     low, high = min(values), max(values)
-    text = f"min-max {low:.3f}-{high:.3f}"
+    text = f"min-max {low:.{digits}f}-{high:.{digits}f}"
     if len(values) >= 4:
         q1, _, q3 = statistics.quantiles(values, n=4)
-        text += f", IQR {q1:.3f}-{q3:.3f}"
+        text += f", IQR {q1:.{digits}f}-{q3:.{digits}f}"
     return text
 
 
@@ -119,6 +132,7 @@ except StopIteration:
 
 
 def _make_instance(name: str, base: type | None, is_async: bool) -> object:
+    """An instance of a class compiled from the same source, with or without ``base``."""
     namespace: dict[str, Any] = {"__name__": f"bench_calls_{name}"}
     if base is not None:
         namespace[base.__name__] = base
@@ -133,10 +147,16 @@ def _make_instance(name: str, base: type | None, is_async: bool) -> object:
 
 
 def _call_timer(instance: object, stmt: str, number: int) -> Callable[[], float]:
+    """Seconds per call: the fastest of ``CHUNKS`` timeit loops totalling ``number`` calls.
+
+    Taking the fastest chunk (timeit's own advice) drops bursts of contention
+    from other processes, which would otherwise dominate a 2% budget.
+    """
     timer = timeit.Timer(stmt, globals={"obj": instance})
+    per_chunk = max(1, number // CHUNKS)
 
     def run() -> float:
-        return timer.timeit(number) / number
+        return min(timer.repeat(repeat=CHUNKS, number=per_chunk)) / per_chunk
 
     return run
 
@@ -146,53 +166,79 @@ class CallResult:
     label: str
     paired: Paired
     net_ratio: float
+    budgeted: bool
 
 
 def bench_call(
-    label: str, base: type, is_async: bool, number: int, reps: int, checks: str
+    label: str,
+    base: type | None,
+    is_async: bool,
+    options: Options,
+    checks: CheckMode = "strict",
 ) -> CallResult:
-    previous = fastapi_boundary.configure(checks)  # type: ignore[arg-type]
-    try:
-        marked = _make_instance("Marked", base, is_async)
-    finally:
-        fastapi_boundary.configure(previous)
-    plain = _make_instance("Plain", None, is_async)
+    """Marked (or, with ``base=None``, plain: the null control) vs plain classes.
+
+    A single pair of objects shows a stable +-3% bias from memory layout alone
+    (two identical plain classes differ by that much), so each side is a pool
+    of ``options.call_pool`` classes created alternately and used in turn.
+    """
     stmt = _ASYNC_STMT if is_async else _SYNC_STMT
-    empty = _call_timer(plain, "pass", number)
-    run_a = _call_timer(marked, stmt, number)
-    run_b = _call_timer(plain, stmt, number)
-    for run in (run_a, run_b, empty):  # warm up
+    pool_a: list[Callable[[], float]] = []
+    pool_b: list[Callable[[], float]] = []
+    for index in range(options.call_pool):
+        previous = fastapi_boundary.configure(checks)
+        try:
+            measured = _make_instance(f"Measured{index}", base, is_async)
+        finally:
+            fastapi_boundary.configure(previous)
+        plain = _make_instance(f"Plain{index}", None, is_async)
+        pool_a.append(_call_timer(measured, stmt, options.calls))
+        pool_b.append(_call_timer(plain, stmt, options.calls))
+    empty = _call_timer(None, "pass", options.calls)
+    for run in (*pool_a, *pool_b, empty):  # warm up
         run()
+    turn = {"a": 0, "b": 0}
+
+    def rotate(pool: list[Callable[[], float]], side: str) -> Callable[[], float]:
+        def run() -> float:
+            index = turn[side] % len(pool)
+            turn[side] += 1
+            return pool[index]()
+
+        return run
+
     loop_costs = [empty() for _ in range(3)]
-    paired = interleave(reps, run_a, run_b, label)
+    paired = interleave(options.call_reps, rotate(pool_a, "a"), rotate(pool_b, "b"), label)
     loop_costs.extend(empty() for _ in range(3))
     loop = statistics.median(loop_costs)
     net = [(x - loop) / (y - loop) for x, y in zip(paired.a, paired.b, strict=True)]
-    return CallResult(label, paired, statistics.median(net))
+    return CallResult(label, paired, statistics.median(net), budgeted=base is not None)
 
 
-def run_calls(number: int, reps: int) -> tuple[list[str], bool]:
+def run_calls(options: Options) -> tuple[list[str], bool]:
     results = [
-        bench_call("SyncService method, checks on", SyncService, False, number, reps, "strict"),
-        bench_call(
-            "AsyncService method (coro.send), checks on", AsyncService, True, number, reps, "strict"
-        ),
-        bench_call("SyncService method, checks off", SyncService, False, number, reps, "off"),
+        bench_call("SyncService method, checks on", SyncService, False, options),
+        bench_call("AsyncService method (coro.send), checks on", AsyncService, True, options),
+        bench_call("SyncService method, checks off", SyncService, False, options, "off"),
+        bench_call("control: plain vs identical plain", None, False, options),
     ]
     lines = [
         f"1. Method call on a marked class vs the same plain class (budget <= {CALL_BUDGET:.2f}x)",
-        f"   {number:,} calls per sample, {reps} interleaved repetitions, timeit loop; "
-        f"'net' subtracts the empty loop",
+        f"   {options.calls:,} calls per sample (fastest of {CHUNKS} timeit loops), "
+        f"{options.call_reps} interleaved "
+        f"repetitions over {options.call_pool} classes per side; 'net' subtracts the empty loop",
     ]
     ok = True
     for result in results:
         passed = result.paired.ratio <= CALL_BUDGET
-        ok = ok and passed
+        if result.budgeted:
+            ok = ok and passed
         lines.append(
             f"   {result.label:<44} {result.paired.ratio:.3f}x  "
             f"({spread(result.paired.ratios)}; net {result.net_ratio:.3f}x; "
-            f"marked {statistics.median(result.paired.a) * 1e9:.1f} ns, "
-            f"plain {statistics.median(result.paired.b) * 1e9:.1f} ns)  {verdict(passed)}"
+            f"{statistics.median(result.paired.a) * 1e9:.1f} vs "
+            f"{statistics.median(result.paired.b) * 1e9:.1f} ns/call)  "
+            f"{verdict(passed) if result.budgeted else '(harness floor)'}"
         )
     return lines, ok
 
@@ -343,9 +389,10 @@ async def route_{k}_{j}(item_id: int, page: Annotated[Page, Depends(get_page)]) 
     """
 @router.get("/items{j}", response_model=list[Item])
 async def route_{k}_{j}(
-    settings: Annotated[Settings, Depends(get_settings)], limit: int = 10
+    page: Annotated[Page, Depends(get_page)],
+    settings: Annotated[Settings, Depends(get_settings)],
 ) -> list[Item]:
-    return [Item(id=n, name="a") for n in range(min(limit, settings.page_size))]
+    return [Item(id=n, name="a") for n in range(min(page.limit, settings.page_size))]
 """,
 )
 
@@ -454,7 +501,8 @@ layers = sum(
     for name, module in sys.modules.items()
     if name.startswith(package + ".layers_")
     for value in vars(module).values()
-    if isinstance(value, type) and "__boundary_layer__" in value.__dict__
+    if isinstance(value, type) and value.__module__ == name
+    and "__boundary_layer__" in value.__dict__
 )
 json.dump({"seconds": elapsed, "routes": len(api), "layer_classes": layers}, sys.stdout)
 """
@@ -499,11 +547,18 @@ json.dump(
 """
 
 
-def run_python(code: str, *args: str) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k != MODE_VAR}
+def run_python(code: str, root: Path, *args: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter with checks on; return the JSON it prints.
+
+    Byte-code goes to a cache under ``root`` (never next to the sources), so the
+    warm-up run compiles everything once and timed runs measure execution only.
+    """
+    skip = {MODE_VAR, "PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
+    env = {k: v for k, v in os.environ.items() if k not in skip}
     env[MODE_VAR] = "strict"
+    env["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
     completed = subprocess.run(
-        [sys.executable, "-c", code, *args],
+        [sys.executable, "-c", code, str(root), *args],
         capture_output=True,
         text=True,
         env=env,
@@ -533,7 +588,7 @@ def run_build(root: Path, reps: int) -> tuple[list[str], bool]:
 
     def runner(package: str) -> Callable[[], float]:
         def run() -> float:
-            result = run_python(_BUILD_RUNNER, str(root), package)
+            result = run_python(_BUILD_RUNNER, root, package)
             checks[package] = result
             return float(result["seconds"])
 
@@ -577,11 +632,11 @@ CHECK_SPEC = AppSpec(
 def run_check_app(root: Path, processes: int, warm: int) -> tuple[list[str], bool]:
     package = "bench_app_audit"
     write_app(root, package, CHECK_SPEC)
-    args = (str(root), package, str(warm), str(CHECK_SPEC.layer_modules))
-    run_python(_CHECK_RUNNER, *args)  # warm up: .pyc files
+    args = (package, str(warm), str(CHECK_SPEC.layer_modules))
+    run_python(_CHECK_RUNNER, root, *args)  # warm up: .pyc files
     samples = []
     for index in range(processes):
-        samples.append(run_python(_CHECK_RUNNER, *args))
+        samples.append(run_python(_CHECK_RUNNER, root, *args))
         progress(f"  check_app: {index + 1}/{processes}")
     first = samples[0]
     if first["routes"] != CHECK_SPEC.routes or first["violations"] != 0:
@@ -597,9 +652,9 @@ def run_check_app(root: Path, processes: int, warm: int) -> tuple[list[str], boo
         f"endpoint) (budget < {CHECK_APP_BUDGET_S} s)",
         f"   {processes} fresh interpreters; first call per process, then {warm} warm calls each",
         f"   first call {statistics.median(cold) * 1e3:.0f} ms median "
-        f"({spread([c * 1e3 for c in cold])} ms)  {verdict(passed)}",
+        f"({spread([c * 1e3 for c in cold], 0)} ms)  {verdict(passed)}",
         f"   warm call  {statistics.median(warm_times) * 1e3:.0f} ms median "
-        f"({spread([w * 1e3 for w in warm_times])} ms)",
+        f"({spread([w * 1e3 for w in warm_times], 0)} ms)",
         f"   vs FastAPI building that app ({statistics.median(build) * 1e3:.0f} ms median): "
         f"first call {statistics.median(per_process):.2f}x, "
         f"warm {statistics.median(warm_times) / statistics.median(build):.2f}x (informational)",
@@ -636,20 +691,12 @@ def header() -> list[str]:
     ]
 
 
-@dataclass
-class Options:
-    calls: int = 1_000_000
-    call_reps: int = 15
-    build_reps: int = 9
-    check_processes: int = 5
-    check_warm: int = 5
-
-
 def parse_args(argv: Sequence[str] | None) -> Options:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     defaults = Options()
     parser.add_argument("--calls", type=int, default=defaults.calls, help="calls per sample")
     parser.add_argument("--call-reps", type=int, default=defaults.call_reps)
+    parser.add_argument("--call-pool", type=int, default=defaults.call_pool)
     parser.add_argument("--build-reps", type=int, default=defaults.build_reps)
     parser.add_argument("--check-processes", type=int, default=defaults.check_processes)
     parser.add_argument("--check-warm", type=int, default=defaults.check_warm)
@@ -657,6 +704,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     return Options(
         calls=namespace.calls,
         call_reps=namespace.call_reps,
+        call_pool=namespace.call_pool,
         build_reps=namespace.build_reps,
         check_processes=namespace.check_processes,
         check_warm=namespace.check_warm,
@@ -670,7 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = [*header(), ""]
     verdicts: list[bool] = []
     gc.collect()
-    section, ok = run_calls(options.calls, options.call_reps)
+    section, ok = run_calls(options)
     lines.extend([*section, ""])
     verdicts.append(ok)
     root = Path(tempfile.mkdtemp(prefix="bench_foundation_"))

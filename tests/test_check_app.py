@@ -391,3 +391,27 @@ def _endpoint_using(provider: Any) -> Any:
         return None
 
     return notify
+
+
+def test_warn_mode_violations_still_appear_in_the_report() -> None:
+    from fastapi_boundary import BoundaryWarning, configure
+
+    configure("warn")
+    with pytest.warns(BoundaryWarning) as warned:
+
+        class Mixed(SyncService):
+            async def fetch(self) -> int:
+                return 1
+
+    assert warned[0].filename == __file__  # attributed to the class statement
+    configure("off")
+
+    class Silent(SyncRepository):
+        async def fetch(self) -> int:
+            return 1
+
+    report = check_app(_app_using(Mixed))
+    rules = sorted(v.rule.code for v in report.violations)
+    assert rules == ["R2", "R3"]  # the method, and an async endpoint over a sync service
+    assert "Mixed.fetch" in report.layer_violations[0].summary
+    assert check_app(_app_using(Silent)).layer_violations != []

@@ -82,7 +82,7 @@ def test_async_service_over_a_sync_session() -> None:
 
     message = str(caught.value)
     assert "async service Reports" in message
-    assert "depends on sync driver Session" in message
+    assert "depends on sync driver Session (sqlalchemy.orm.session)" in message
     assert "its async counterpart is sqlalchemy.ext.asyncio.AsyncSession" in message
 
 
@@ -122,7 +122,7 @@ def test_async_endpoint_using_a_sync_session_is_refused() -> None:
 
     message = str(caught.value)
     assert "async endpoint count" in message
-    assert "depends on sync driver Session" in message
+    assert "depends on sync driver Session (sqlalchemy.orm.session)" in message
     assert "provided by get_session" in message
     assert "fix: Session is a sync SQLAlchemy Session" in message
 

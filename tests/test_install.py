@@ -39,7 +39,7 @@ def test_strict_refuses_to_start_with_the_report() -> None:
     with pytest.raises(BoundaryViolationsError) as caught, TestClient(app):
         pass
     message = str(caught.value)
-    assert "refusing to start" in message
+    assert message.startswith("FastAPI app 'FastAPI' has boundary violations; refusing to start")
     assert "R3 same-mode-dependencies: async endpoint items" in message
     assert len(caught.value.violations) == 1
     assert isinstance(caught.value, RuntimeError)

@@ -121,6 +121,10 @@ def test_escapes_private_dunder_property_and_pure() -> None:
         def size(self) -> int:
             return len(self.items)
 
+        @functools.cached_property
+        def label(self) -> str:
+            return "tidy"
+
         @pure
         def format_title(self, title: str) -> str:
             return title.title()
@@ -153,10 +157,12 @@ def test_static_and_class_methods_are_checked() -> None:
 
 
 def test_call_is_public() -> None:
-    with pytest.raises(ModeMismatchError, match=r"Callable\.__call__"):
+    with pytest.raises(ModeMismatchError, match=r"Callable\.__call__") as caught:
 
         class Callable(SyncService):
             async def __call__(self) -> None: ...
+
+    assert "private helper" not in str(caught.value)  # a dunder cannot be renamed
 
 
 def test_partialmethod_and_wrapped_methods_are_seen_through() -> None:
@@ -410,7 +416,7 @@ def test_layer_misuse_is_a_clear_error() -> None:
     class NoMode:
         pass
 
-    with pytest.raises(LayerDeclarationError, match="needs a mode"):
+    with pytest.raises(LayerDeclarationError, match="R1 declared-mode: @layer on class NoMode"):
         layer(NoMode)
     with pytest.raises(LayerDeclarationError, match="'sync' or 'async'"):
         layer("threaded")  # type: ignore[call-overload]

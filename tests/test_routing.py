@@ -290,3 +290,20 @@ def test_deferred_references_are_checked_at_route_registration() -> None:
 # Bound after EarlyService was created, as a circular import would do: the class comes
 # from another module, so its creation does not retry this module's deferred references.
 LateRepository = type("LateRepository", (SyncRepository,), {"__module__": "elsewhere"})
+
+
+def test_same_mode_router_included_without_dependencies_is_not_rechecked() -> None:
+    child = SyncRouter()
+
+    @child.get("/c")
+    def c(service: Annotated[BookService, Depends(get_book_service)]) -> int:
+        return service.count()
+
+    parent = SyncRouter(prefix="/p")
+    parent.include_router(child)
+    app = FastAPI()
+    app.include_router(parent)
+    with TestClient(app) as client:
+        assert client.get("/p/c").json() == 3
+    with pytest.raises(RouteModeError, match="AsyncBookService"):
+        parent.include_router(child, prefix="/again", dependencies=[Depends(AsyncBookService)])

@@ -1,16 +1,21 @@
 """One switch for how import-time checks react: ``strict``, ``warn`` or ``off``.
 
 Read from the ``FASTAPI_BOUNDARY_MODE`` environment variable when first
-needed, or set with :func:`configure`.  ``warn`` lets a team adopt the
+needed, or set with `configure`.  ``warn`` lets a team adopt the
 library on an existing code base before it fixes every violation.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from collections.abc import Sequence
+from types import FrameType
 from typing import Literal, get_args
+
+import fastapi
+import starlette
 
 from ._errors import BoundaryError, BoundaryWarning
 from ._violations import Violation
@@ -34,7 +39,7 @@ def _parse(value: str, source: str) -> CheckMode:
 
 
 def current_mode() -> CheckMode:
-    """The mode in force: the last :func:`configure` call, else the environment."""
+    """The mode in force: the last `configure` call, else the environment."""
     global _mode
     if _mode is None:
         _mode = _parse(os.environ.get(ENV_VAR, "strict"), ENV_VAR)
@@ -53,10 +58,28 @@ def configure(mode: CheckMode) -> CheckMode:
     return previous
 
 
-def enforce(
-    error_type: type[BoundaryError], violations: Sequence[Violation], *, stacklevel: int = 3
-) -> None:
-    """Raise (strict), warn (warn) or ignore (off) the violations found."""
+_LIBRARY_DIRS = tuple(
+    os.path.dirname(module.__file__ or "") + os.sep
+    for module in (sys.modules[__name__.rpartition(".")[0]], fastapi, starlette)
+)
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the user's line, not at our frames."""
+    frame: FrameType | None = sys._getframe(2)
+    level = 2
+    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def enforce(error_type: type[BoundaryError], violations: Sequence[Violation]) -> None:
+    """Raise (strict), warn (warn) or ignore (off) the violations found.
+
+    A warning is attributed to the first frame outside this package,
+    FastAPI and Starlette: the class statement or the route decorator.
+    """
     if not violations:
         return
     mode = current_mode()
@@ -65,4 +88,4 @@ def enforce(
     error = error_type.from_violations(violations)
     if mode == "strict":
         raise error
-    warnings.warn(str(error), BoundaryWarning, stacklevel=stacklevel + 1)
+    warnings.warn(str(error), BoundaryWarning, stacklevel=_user_stacklevel())

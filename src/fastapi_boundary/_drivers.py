@@ -13,7 +13,7 @@ from __future__ import annotations
 from ._layer_info import LayerInfo
 from ._modes import Mode
 
-__all__ = ["driver_info"]
+__all__ = ["driver_info", "is_library_driver"]
 
 _SYNC, _ASYNC = Mode.SYNC, Mode.ASYNC
 
@@ -107,6 +107,12 @@ def _lookup(cls: type) -> LayerInfo | None:
             advice = f"{mode.value} {name}; its {mode.other.value} counterpart is {counterpart}"
             return LayerInfo(mode, "driver", advice=advice)
     return None
+
+
+def is_library_driver(cls: object) -> bool:
+    """True for a listed driver class itself (not a project's subclass of one)."""
+    module, qualname = getattr(cls, "__module__", ""), getattr(cls, "__qualname__", "")
+    return f"{module}.{qualname}" in _DRIVERS
 
 
 def driver_info(cls: type) -> LayerInfo | None:

@@ -33,7 +33,7 @@ __all__ = [
 class BoundaryError(Exception):
     """Base of every error raised by fastapi-boundary.
 
-    ``violations`` holds the structured :class:`Violation` records behind the
+    ``violations`` holds the structured `Violation` records behind the
     message (empty for usage errors that are not rule violations).
     """
 

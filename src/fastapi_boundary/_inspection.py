@@ -1,4 +1,4 @@
-"""Turning a FastAPI route into a :class:`RouteReport`: its tree and its violations.
+"""Turning a FastAPI route into a `RouteReport`: its tree and its violations.
 
 The tree is FastAPI's own ``Dependant`` (router-level and path-level
 dependencies included), so what is audited is exactly what FastAPI runs.
@@ -8,8 +8,10 @@ reported as such.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
@@ -19,7 +21,7 @@ from ._layer_info import LayerInfo, declared_layer
 from ._modes import Mode, shape_of
 from ._report import DependencyNode, RouteReport
 from ._rules import endpoint_mode_mismatch, route_dependency_mismatch
-from ._sites import UNKNOWN, Site, display_name, site_of
+from ._sites import UNKNOWN, Site, display_name
 from ._violations import Party, Violation
 
 __all__ = [
@@ -28,26 +30,49 @@ __all__ = [
     "flatten_routes",
     "inspect_route",
     "inspect_routes",
+    "route_is_clean",
 ]
 
-# endpoint -> its declared router: mode, router class name, where the router was created
+# endpoint -> its declared router: mode, router class name, where the router was created.
+# Weak, so that endpoints of discarded routers (tests, reloads) are not kept alive.
 Declared = tuple[Mode, str, Site]
-_declared: dict[int, tuple[Any, Declared]] = {}
+_declared: weakref.WeakKeyDictionary[Any, Declared] = weakref.WeakKeyDictionary()
+_declared_strong: dict[int, tuple[Any, Declared]] = {}  # endpoints that refuse weak refs
 _FRAMEWORK_MODULES = ("fastapi.applications", "fastapi.openapi")
 
 
 def declare_route_mode(endpoint: Any, declared: Declared) -> None:
-    _declared[id(endpoint)] = (endpoint, declared)
+    try:
+        _declared[endpoint] = declared
+    except TypeError:
+        _declared_strong[id(endpoint)] = (endpoint, declared)
 
 
 def declared_route_mode(endpoint: Any) -> Declared | None:
-    entry = _declared.get(id(endpoint))
-    if entry is None or entry[0] is not endpoint:
-        return None
-    return entry[1]
+    try:
+        return _declared.get(endpoint)
+    except TypeError:
+        entry = _declared_strong.get(id(endpoint))
+        return entry[1] if entry is not None and entry[0] is endpoint else None
+
+
+_signatures: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _parameter_annotations(call: Any) -> dict[str, Any]:
+    """A callable's parameter types as FastAPI reads them (cached: layers recur across routes)."""
+    try:
+        cached = _signatures.get(call)
+    except TypeError:
+        cached = None
+    if cached is None:
+        cached = _read_parameter_annotations(call)
+        with contextlib.suppress(TypeError):
+            _signatures[call] = cached
+    return cached
+
+
+def _read_parameter_annotations(call: Any) -> dict[str, Any]:
     try:
         from fastapi.dependencies.utils import get_typed_signature
 
@@ -64,23 +89,27 @@ def _parameter_annotations(call: Any) -> dict[str, Any]:
     }
 
 
-def _provided_layer(call: Any, parameter_annotation: Any) -> tuple[LayerInfo, object, bool] | None:
-    """The layer a node is, or the layer it provides through its annotations."""
+def _provided_layer(
+    call: Any, parameter_annotation: Callable[[], Any] | None
+) -> tuple[LayerInfo, object, bool] | None:
+    """The layer a node is, or provides: by its return annotation, else its parameter's type."""
     declared = declared_layer(call)
     if declared is not None:
         return declared[0], declared[1], False
-    sources: list[Iterable[refs.LayerReference | refs.Unresolved]] = []
-    if parameter_annotation is not None:
-        sources.append(refs.references_in(parameter_annotation, refs.module_of(call), {}))
-    sources.append(refs._provider_return(call, 0))
-    for source in sources:
-        for found in source:
+    for found in refs._provider_return(call, 0):
+        if isinstance(found, refs.LayerReference):
+            return found.info, found.target, True
+    annotation = parameter_annotation() if parameter_annotation is not None else None
+    if annotation is not None:
+        for found in refs.references_in(annotation, refs.module_of(call), {}):
             if isinstance(found, refs.LayerReference):
                 return found.info, found.target, True
     return None
 
 
-def _node(dependant: Any, name: str, parameter_annotation: Any) -> DependencyNode:
+def _node(
+    dependant: Any, name: str, parameter_annotation: Callable[[], Any] | None
+) -> DependencyNode:
     call = dependant.call
     try:
         shape = shape_of(call)
@@ -90,7 +119,6 @@ def _node(dependant: Any, name: str, parameter_annotation: Any) -> DependencyNod
             call=display_name(call),
             shape=shape.shape.value if shape.mode else "unclassified",
             mode=shape.mode,
-            site=site_of(call),
             layer=layer[0] if layer else None,
             layer_name=display_name(layer[1]) if layer else None,
             provides=layer[2] if layer else False,
@@ -104,13 +132,20 @@ def _node(dependant: Any, name: str, parameter_annotation: Any) -> DependencyNod
             call=repr(call),
             shape="unclassified",
             mode=None,
-            site=UNKNOWN,
+            known_site=UNKNOWN,
             note=f"unclassified: could not be inspected ({type(error).__name__}: {error})",
         )
-    annotations = _parameter_annotations(call) if dependant.dependencies else {}
+    annotations: dict[str, Any] | None = None
     for child in dependant.dependencies:
         child_name = child.name or "<dependencies=[...]>"
-        node.children.append(_node(child, child_name, annotations.get(child.name or "")))
+
+        def parameter_annotation(name: str | None = child.name) -> Any:
+            nonlocal annotations
+            if annotations is None:  # FastAPI has read the signature; read it again lazily
+                annotations = _parameter_annotations(call)
+            return annotations.get(name or "")
+
+        node.children.append(_node(child, child_name, parameter_annotation))
     return node
 
 
@@ -143,6 +178,59 @@ def _tree_violations(label: str, root_mode: Mode | None, root: DependencyNode) -
 
     visit(root, root_mode, (root.call,))
     return found
+
+
+# call -> {mode it is consumed in: whether everything below it is clean}
+_clean_below: weakref.WeakKeyDictionary[Any, dict[Mode | None, bool]] = weakref.WeakKeyDictionary()
+
+
+def _subtree_clean(dependant: Any, consumer_mode: Mode | None) -> bool:
+    """True when no layer or driver below ``dependant`` meets a receiver of the other mode.
+
+    The tree below a callable is derived from its signature alone, and the
+    same providers recur across routes, so the answer is kept per callable
+    and per the mode its children are received in.
+    """
+    annotations: dict[str, Any] | None = None
+    for child in dependant.dependencies:
+        call = child.call
+
+        def parameter_annotation(name: str | None = child.name) -> Any:
+            nonlocal annotations
+            if annotations is None:
+                annotations = _parameter_annotations(dependant.call)
+            return annotations.get(name or "")
+
+        layer = _provided_layer(call, parameter_annotation)
+        if layer is not None and consumer_mode is not None and layer[0].mode is not consumer_mode:
+            return False
+        child_mode = layer[0].mode if layer is not None else shape_of(call).mode
+        try:
+            known = _clean_below.setdefault(call, {})
+        except TypeError:  # not weak-referenceable: no cache
+            known = {}
+        clean = known.get(child_mode)
+        if clean is None:
+            clean = known[child_mode] = _subtree_clean(child, child_mode)
+        if not clean:
+            return False
+    return True
+
+
+def route_is_clean(route: Any, declared_mode: Mode) -> bool:
+    """The fast check of a route added to a declared router: no report, no messages.
+
+    Only when it fails is the full report built (``inspect_route``), to say
+    what is wrong; both walk the same tree with the same helpers.
+    """
+    endpoint = getattr(route, "endpoint", None)
+    dependant = getattr(route, "dependant", None)
+    if endpoint is None or dependant is None:
+        return True
+    mode = shape_of(endpoint).mode
+    if mode is not None and mode is not declared_mode:
+        return False
+    return _subtree_clean(dependant, declared_mode)
 
 
 def _is_websocket(route: object) -> bool:

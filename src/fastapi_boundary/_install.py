@@ -16,6 +16,7 @@ from typing import Any
 from ._config import CheckMode, current_mode
 from ._errors import BoundaryError, BoundaryViolationsError
 from ._render import render_table
+from ._sites import app_name
 from .routing import check_app
 
 __all__ = ["install"]
@@ -33,7 +34,7 @@ def install(app: Any, *, check: CheckMode | None = None) -> Any:
     router = getattr(app, "router", None)
     if router is None or not hasattr(router, "lifespan_context"):
         raise BoundaryError(
-            f"install() needs a FastAPI or Starlette app; got {type(app).__name__} {app!r}. "
+            f"install() needs a FastAPI or Starlette app; got {type(app).__name__}. "
             "Fix: call install(app) on the object your ASGI server serves."
         )
     mode = check or current_mode()
@@ -50,7 +51,7 @@ def install(app: Any, *, check: CheckMode | None = None) -> Any:
             if report.violations:
                 if mode == "strict":
                     raise BoundaryViolationsError(
-                        f"{app!r} has boundary violations; refusing to start:\n"
+                        f"{app_name(app)} has boundary violations; refusing to start:\n"
                         + render_table(report),
                         report.violations,
                     )

@@ -50,6 +50,9 @@ def declared_layer(obj: object) -> tuple[LayerInfo, object] | None:
     dependencies), ``@layer`` functions, partials and ``functools.wraps``
     wrappers of those.  ``None`` when ``obj`` is not a declared layer.
     """
+    info = getattr(obj, LAYER_ATTR, None)
+    if info is None and not isinstance(obj, functools.partial) and not hasattr(obj, "__wrapped__"):
+        return None  # the common case, without unwrapping anything
     for candidate in (obj, _peel(obj)):
         info = getattr(candidate, LAYER_ATTR, None)
         if isinstance(info, LayerInfo):

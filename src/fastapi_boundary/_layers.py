@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import typing
 from collections.abc import Callable, Collection, Iterator
 from typing import Any, ClassVar, Literal, TypeVar, overload
@@ -24,6 +25,7 @@ from ._rules import (
     function_mode_mismatch,
     layer_dependency_mismatch,
     method_mode_mismatch,
+    missing_mode,
     unresolved_reference,
 )
 from ._sites import display_name, site_of
@@ -31,6 +33,7 @@ from ._violations import Violation
 
 __all__ = [
     "AsyncRepository",
+    "audit_layer",
     "AsyncService",
     "SyncRepository",
     "SyncService",
@@ -66,6 +69,8 @@ def _public_callables(cls: type) -> Iterator[tuple[str, object]]:
             seen.add(name)
             if inherited_layer or (name.startswith("_") and name != "__call__"):
                 continue
+            if isinstance(raw, (property, functools.cached_property)):
+                continue  # attribute access, documented as exempt
             function = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
             if isinstance(function, functools.partialmethod):
                 function = function.func
@@ -73,9 +78,22 @@ def _public_callables(cls: type) -> Iterator[tuple[str, object]]:
                 yield name, function
 
 
+_ASYNC_FLAGS = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _plainly_of_mode(function: object, mode: Mode) -> bool:
+    """Fast path: a plain function whose code flags already show it matches ``mode``."""
+    if type(function) is not types.FunctionType or hasattr(function, "__wrapped__"):
+        return False
+    is_async = bool(function.__code__.co_flags & _ASYNC_FLAGS)
+    return is_async is (mode is Mode.ASYNC)
+
+
 def _method_violations(cls: type, info: LayerInfo) -> list[Violation]:
     found = []
     for name, function in _public_callables(cls):
+        if _plainly_of_mode(function, info.mode):
+            continue
         if info.mode is Mode.ASYNC and getattr(function, _PURE_ATTR, False):
             continue
         shape = shape_of(function)
@@ -133,47 +151,71 @@ def _retry_deferred_for(cls: type) -> list[Violation]:
     return violations
 
 
-def check_deferred(
-    owners: Collection[object] | None = None, *, final: bool = True
+def _final_check(
+    owner: object, info: LayerInfo, via: str, expression: str, module: str, localns: dict[str, Any]
 ) -> tuple[list[Violation], list[str]]:
-    """Check the references still deferred (of ``owners`` only, when given).
+    """Check one string annotation for good: now, or by name, or as a note.
 
-    Not ``final`` (a router registering a route): only names that now exist
-    in their module are checked; the rest stay deferred.  ``final``
-    (``check_app``, start-up): a name that is still missing is looked up
-    among the known layer classes, and one that names no layer becomes a
-    note in the report, never silently skipped.
+    A name still missing is looked up among the known layer classes; one
+    that names no layer becomes a note in the report, never silently skipped.
+    """
+    found = list(refs.references_in(expression, module, localns))
+    missing = [ref for ref in found if isinstance(ref, refs.Unresolved)]
+    if missing:
+        candidates = refs.layer_classes_named(missing[0].missing)
+        modes = {declared_layer(c)[0].mode for c in candidates}  # type: ignore[index]
+        if len(modes) > 1:
+            return [unresolved_reference(owner, info, expression, via, candidates)], []
+        if not candidates:
+            note = (
+                f"{display_name(owner)} ({site_of(owner)}): annotation {expression!r} of {via} "
+                f"names {missing[0].missing!r}, which is not importable and is no known layer; "
+                f"treated as not a layer"
+            )
+            return [], [note]
+        localns = {**localns, missing[0].missing: candidates[0]}
+        found = list(refs.references_in(expression, module, localns))
+    return _mismatches(owner, info, via, found), []
+
+
+def check_deferred(owners: Collection[object]) -> list[Violation]:
+    """Check the deferred references of ``owners`` whose names now exist.
+
+    Used when a router registers a route: a name still missing stays
+    deferred for ``check_app`` and start-up.
     """
     violations: list[Violation] = []
-    notes: list[str] = []
     for item in refs.all_deferred():
-        if owners is not None and item.owner not in owners:
+        if item.owner not in owners:
             continue
         found = list(refs.references_in(item.expression, item.module, item.localns))
-        missing = [ref for ref in found if isinstance(ref, refs.Unresolved)]
-        if missing and not final:
-            continue
-        if missing:
-            candidates = refs.layer_classes_named(missing[0].missing)
-            modes = {declared_layer(c)[0].mode for c in candidates}  # type: ignore[index]
-            if len(modes) > 1:
-                violations.append(
-                    unresolved_reference(
-                        item.owner, item.owner_info, item.expression, item.via, candidates
-                    )
+        if not any(isinstance(ref, refs.Unresolved) for ref in found):
+            violations.extend(_mismatches(item.owner, item.owner_info, item.via, found))
+    return violations
+
+
+def audit_layer(owner: object, info: LayerInfo) -> tuple[list[Violation], list[str]]:
+    """R2 and R3 for one layer, for good: what ``check_app`` reports about the app's layers.
+
+    Runs whatever the import-time mode was (``warn`` or ``off`` included),
+    and resolves forward references now that the app is imported.
+    """
+    if inspect.isclass(owner):
+        violations = _method_violations(owner, info)
+    else:
+        shape = shape_of(owner)
+        violations = [] if shape.mode is info.mode else [function_mode_mismatch(owner, info, shape)]
+    notes: list[str] = []
+    for site in refs.dependency_annotations(owner):
+        found = list(refs.references_in(site.annotation, site.module, site.localns))
+        violations.extend(_mismatches(owner, info, site.via, found))
+        for item in found:
+            if isinstance(item, refs.Unresolved):
+                more, more_notes = _final_check(
+                    owner, info, site.via, item.expression, site.module, site.localns
                 )
-                continue
-            if candidates:
-                localns = {**item.localns, missing[0].missing: candidates[0]}
-                found = list(refs.references_in(item.expression, item.module, localns))
-            else:
-                notes.append(
-                    f"{display_name(item.owner)} ({site_of(item.owner)}): annotation "
-                    f"{item.expression!r} of {item.via} names {missing[0].missing!r}, which is "
-                    f"not importable and is no known layer; treated as not a layer"
-                )
-                continue
-        violations.extend(_mismatches(item.owner, item.owner_info, item.via, found))
+                violations.extend(more)
+                notes.extend(more_notes)
     return violations, notes
 
 
@@ -206,9 +248,9 @@ def _declare_class(cls: type, explicit: LayerInfo | None) -> None:
     refs.remember_layer_class(cls)
     if current_mode() == "off":
         return
-    enforce(ModeMismatchError, _method_violations(cls, info), stacklevel=4)
-    enforce(LayerDependencyError, _dependency_violations(cls, info), stacklevel=4)
-    enforce(LayerDependencyError, _retry_deferred_for(cls), stacklevel=4)
+    enforce(ModeMismatchError, _method_violations(cls, info))
+    enforce(LayerDependencyError, _dependency_violations(cls, info))
+    enforce(LayerDependencyError, _retry_deferred_for(cls))
 
 
 class _Layer:
@@ -240,7 +282,7 @@ class AsyncRepository(_Layer):
     """Base of repositories over an async driver (``AsyncSession``, aiosqlite, asyncpg).
 
     Public methods must be ``async def`` (or async generators); use
-    :func:`pure` for helpers that do no I/O.
+    `pure` for helpers that do no I/O.
     """
 
     __boundary_base__ = True
@@ -287,7 +329,7 @@ def _declare_function(function: Callable[..., Any], mode: Mode | None, kind: str
     info = LayerInfo(mode or shape.mode or Mode.SYNC, kind)
     if current_mode() != "off" and shape.mode is not info.mode:
         violation = function_mode_mismatch(function, info, shape)
-        enforce(ModeMismatchError, [violation], stacklevel=4)
+        enforce(ModeMismatchError, [violation])
     try:
         function.__boundary_layer__ = info  # type: ignore[attr-defined]
     except AttributeError as error:
@@ -295,17 +337,13 @@ def _declare_function(function: Callable[..., Any], mode: Mode | None, kind: str
             f"cannot mark {display_name(function)}: {error}. Fix: wrap it in a def."
         ) from error
     if current_mode() != "off":
-        enforce(LayerDependencyError, _dependency_violations(function, info), stacklevel=4)
+        enforce(LayerDependencyError, _dependency_violations(function, info))
 
 
 def _apply(target: _F, mode: Mode | None, kind: str) -> _F:
     if inspect.isclass(target):
         if mode is None:
-            raise LayerDeclarationError(
-                f"@layer on class {display_name(target)} ({site_of(target)}) needs a mode: a "
-                f"class's mode is declared, never guessed. Fix: @layer('sync') or "
-                f"@layer('async'), or inherit from SyncService / AsyncService."
-            )
+            raise LayerDeclarationError.from_violations([missing_mode(target)])
         _declare_class(target, LayerInfo(mode, kind))
         return target
     if isinstance(target, (staticmethod, classmethod, property)) or not callable(target):

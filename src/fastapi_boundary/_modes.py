@@ -10,10 +10,12 @@ class is called in the threadpool, and an instance is classified by its
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import functools
 import inspect
 import sys
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -182,7 +184,22 @@ def _fastapi_shape(call: Any, inner: Any) -> Shape | None:
     return Shape.CLASS if inspect.isclass(inner) else Shape.FUNCTION
 
 
+_shapes: weakref.WeakKeyDictionary[Any, CallableShape] = weakref.WeakKeyDictionary()
+
+
 def shape_of(call: Callable[..., Any] | object) -> CallableShape:
+    """Classify ``call`` exactly as FastAPI would before running it (cached per object)."""
+    try:
+        return _shapes[call]
+    except (KeyError, TypeError):
+        pass
+    shape = _classify(call)
+    with contextlib.suppress(TypeError):
+        _shapes[call] = shape
+    return shape
+
+
+def _classify(call: Callable[..., Any] | object) -> CallableShape:
     """Classify ``call`` exactly as FastAPI would before running it.
 
     FastAPI's own classifiers decide when they can be reached; otherwise a
@@ -192,13 +209,16 @@ def shape_of(call: Callable[..., Any] | object) -> CallableShape:
     async), a class is called in the threadpool, and an instance is
     classified by its ``__call__``.
     """
-    mirrored = _mirror_shape(call)
-    if mirrored.shape is Shape.NOT_CALLABLE:
-        return mirrored
-    decided = _fastapi_shape(call, _unwrapped(call))
-    if decided is None or decided is mirrored.shape:
-        return mirrored
-    return CallableShape(decided, mirrored.target, mirrored.via_call)
+    if not callable(call):
+        return CallableShape(Shape.NOT_CALLABLE, call)
+    inner = _unwrapped(call)
+    decided = _fastapi_shape(call, inner)
+    if decided is None:
+        return _mirror_shape(call)
+    if inspect.isroutine(inner) or inspect.isclass(inner):
+        return CallableShape(decided, inner)
+    dunder = getattr(type(inner), "__call__", None)  # noqa: B004 - an instance
+    return CallableShape(decided, _unwrapped(dunder) if dunder is not None else inner, True)
 
 
 def _mirror_shape(call: Callable[..., Any] | object) -> CallableShape:

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
+import functools
 import inspect
 import sys
 import typing
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any, ForwardRef
+
+from fastapi import params
 
 from ._drivers import driver_info
 from ._layer_info import LayerInfo, declared_layer
@@ -71,8 +75,13 @@ class Deferred:
 
 def _evaluate(expression: str, module: str, localns: dict[str, Any]) -> Any:
     module_obj = sys.modules.get(module)
-    globalns = dict(vars(module_obj)) if module_obj is not None else {}
-    return eval(expression, globalns, localns)
+    globalns = vars(module_obj) if module_obj is not None else {"__builtins__": __builtins__}
+    return eval(_compiled(expression), globalns, localns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(expression: str) -> CodeType:
+    return compile(expression, "<annotation>", "eval")
 
 
 def evaluate(expression: str, module: str, localns: dict[str, Any]) -> Any | Unresolved:
@@ -86,21 +95,39 @@ def evaluate(expression: str, module: str, localns: dict[str, Any]) -> Any | Unr
 
 
 def _is_depends(meta: object) -> bool:
-    from fastapi import params
-
     return isinstance(meta, params.Depends)
 
 
+_provided: weakref.WeakKeyDictionary[Any, tuple[LayerReference | Unresolved, ...]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _provider_return(provider: object, depth: int) -> Iterator[LayerReference | Unresolved]:
-    """Layers a non-layer ``Depends`` provider returns, from its return annotation."""
+    """Layers a non-layer ``Depends`` provider returns, from its return annotation.
+
+    Providers are shared by many routes, so a fully resolved answer is kept.
+    """
     if depth > _MAX_PROVIDER_DEPTH or not callable(provider):
+        return
+    try:
+        cached = _provided.get(provider)
+    except TypeError:  # unhashable or not weak-referenceable: no cache
+        cached = None
+    if cached is not None:
+        yield from cached
         return
     target = inspect.unwrap(provider) if inspect.isroutine(provider) else provider
     annotations = getattr(target, "__annotations__", None)
     if not isinstance(annotations, dict) or "return" not in annotations:
-        return
-    module = getattr(target, "__module__", "") or ""
-    yield from references_in(annotations["return"], module, {}, depth + 1)
+        found: tuple[LayerReference | Unresolved, ...] = ()
+    else:
+        module = getattr(target, "__module__", "") or ""
+        found = tuple(references_in(annotations["return"], module, {}, depth + 1))
+    if not any(isinstance(item, Unresolved) for item in found):
+        with contextlib.suppress(TypeError):
+            _provided[provider] = found
+    yield from found
 
 
 def references_in(

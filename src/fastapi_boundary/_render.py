@@ -1,4 +1,4 @@
-"""Rendering an :class:`AppReport`: a table for people, JSON and CI annotations for machines."""
+"""Rendering an `AppReport`: a table for people, JSON and CI annotations for machines."""
 
 from __future__ import annotations
 
@@ -62,15 +62,18 @@ def render_table(report: AppReport) -> str:
         lines.extend(_route_lines(route))
     violations = report.violations
     if violations:
-        lines.append("")
+        if lines:
+            lines.append("")
         lines.append(f"Violations ({len(violations)}):")
         for violation in violations:
             lines.extend(_violation_lines(violation))
     if report.notes:
-        lines.append("")
+        if lines:
+            lines.append("")
         lines.append("Notes:")
         lines.extend(f"  {note}" for note in report.notes)
-    lines.append("")
+    if lines:
+        lines.append("")
     lines.append(report.summary())
     return "\n".join(lines)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ._layer_info import LayerInfo
 from ._modes import Mode
-from ._sites import Site
+from ._sites import UNKNOWN, Site, site_of
 from ._violations import Violation
 
 __all__ = ["AppReport", "DependencyNode", "RouteReport"]
@@ -30,7 +30,6 @@ class DependencyNode:
     call: str
     shape: str
     mode: Mode | None
-    site: Site
     layer: LayerInfo | None = None
     layer_name: str | None = None
     provides: bool = False
@@ -38,6 +37,14 @@ class DependencyNode:
     children: list[DependencyNode] = field(default_factory=list)
     call_object: object = field(default=None, repr=False, compare=False)
     layer_owner: object = field(default=None, repr=False, compare=False)
+    known_site: Site | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def site(self) -> Site:
+        """Where the callable is defined; looked up only when a report needs it."""
+        if self.known_site is None:
+            self.known_site = site_of(self.call_object) if self.call_object is not None else UNKNOWN
+        return self.known_site
 
     @property
     def effective_mode(self) -> Mode | None:

@@ -1,4 +1,4 @@
-"""The rules as pure functions that turn a finding into a :class:`Violation`.
+"""The rules as pure functions that turn a finding into a `Violation`.
 
 Import-time checks, ``check_app`` and the CLI all build their messages
 here, so the same mistake reads the same wherever it is caught.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ._drivers import is_library_driver
 from ._layer_info import LayerInfo
 from ._modes import CallableShape, Mode, Shape
 from ._sites import Site, display_name, site_of
@@ -17,6 +18,7 @@ __all__ = [
     "conflicting_bases",
     "endpoint_mode_mismatch",
     "function_mode_mismatch",
+    "missing_mode",
     "layer_dependency_mismatch",
     "method_mode_mismatch",
     "route_dependency_mismatch",
@@ -30,6 +32,9 @@ def _a(noun: str) -> str:
 
 
 def _layer_party(owner: object, info: LayerInfo) -> Party:
+    if info.kind == "driver" and is_library_driver(owner):
+        # a library class: its module says more than a path inside site-packages
+        return Party(info.role, display_name(owner), info.mode, Site(owner.__module__))
     return Party(info.role, display_name(owner), info.mode, site_of(owner))
 
 
@@ -43,6 +48,21 @@ def _shape_words(shape: CallableShape) -> str:
         Shape.NOT_CALLABLE: "not callable",
     }
     return words[shape.shape]
+
+
+def missing_mode(cls: type) -> Violation:
+    """R1: ``@layer`` on a class without saying which mode it has."""
+    return Violation(
+        Rule.R1,
+        f"@layer on class {display_name(cls)} ({site_of(cls)}) needs a mode: a class's mode is "
+        f"declared, never guessed",
+        Party("layer", display_name(cls), None, site_of(cls)),
+        None,
+        fix=(
+            "write @layer('sync') or @layer('async'), or inherit from SyncService / "
+            "AsyncService (SyncRepository / AsyncRepository)"
+        ),
+    )
 
 
 def conflicting_bases(cls: type, declared: Sequence[tuple[type, LayerInfo]]) -> Violation:
@@ -69,16 +89,17 @@ def method_mode_mismatch(
     """R2: a public callable of a layer is of the other mode."""
     method = f"{display_name(owner)}.{name}"
     site = site_of(shape.target)
+    private = "" if name.startswith("__") else f" or name it _{name}"
     if info.mode is Mode.SYNC:
         fix = (
             f"make {name} a plain def (a sync {info.kind} runs in the threadpool and "
-            f"cannot await), or move it to an async layer; a private helper may be "
-            f"named _{name}"
+            f"cannot await), or move it to an async layer"
+            + (f"; a private helper may be named _{name}" if private else "")
         )
     else:
         fix = (
             f"make {name} an async def over an async driver; if it is a pure helper "
-            f"that does no I/O, decorate it with @pure or name it _{name}"
+            f"that does no I/O, decorate it with @pure{private}"
         )
     return Violation(
         Rule.R2,
@@ -116,8 +137,8 @@ def _mixing_fix(subject: str, subject_info: LayerInfo, other: str, other_info: L
         return (
             f"give {subject} an async {other_info.kind} (over an async driver such as "
             f"SQLAlchemy's AsyncSession), or make {subject} a sync {subject_info.kind} so the "
-            f"whole chain stays sync; async code reaches sync code only through one explicit "
-            f"offload at the boundary"
+            f"whole chain stays sync; async code may reach sync code only through one explicit "
+            f"offload at the boundary (await run_in_threadpool(...))"
         )
     return (
         f"a sync {subject_info.kind} cannot await: give {subject} a sync "
@@ -200,7 +221,8 @@ def route_dependency_mismatch(
     if consumer.mode is Mode.ASYNC:
         fix += (
             f", or make {name} a plain def (on a SyncRouter) so the whole request stays sync; "
-            f"an async route reaches sync code only through one explicit offload"
+            f"an async route may reach sync code only through one explicit offload "
+            f"(await run_in_threadpool(...))"
         )
     else:
         fix += f", or make {name} an async def (on an AsyncRouter)"

@@ -6,14 +6,17 @@ path of class creation never reads source files.
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import linecache
 import os
 import sys
+import weakref
 from dataclasses import dataclass
 from types import FrameType
 
-__all__ = ["Site", "caller_site", "display_name", "site_of"]
+__all__ = ["Site", "app_name", "caller_site", "display_name", "site_of"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Site:
 UNKNOWN = Site("<unknown>")
 
 
+@functools.lru_cache(maxsize=1024)
 def _relative(path: str) -> str:
     try:
         relative = os.path.relpath(path)
@@ -42,7 +46,7 @@ def _relative(path: str) -> str:
     return path if relative.startswith("..") else relative
 
 
-_class_sites: dict[type, Site] = {}
+_class_sites: weakref.WeakKeyDictionary[type, Site] = weakref.WeakKeyDictionary()
 
 
 def _class_site(cls: type) -> Site:
@@ -53,17 +57,44 @@ def _class_site(cls: type) -> Site:
 
 
 def _compute_class_site(cls: type) -> Site:
-    first_line = cls.__dict__.get("__firstlineno__")  # set by CPython >= 3.13
-    try:
-        file = inspect.getsourcefile(cls) or inspect.getfile(cls)
-    except (TypeError, OSError):
+    module = sys.modules.get(cls.__module__)
+    file = getattr(module, "__file__", None)
+    if not isinstance(file, str):
         return UNKNOWN
+    if file.endswith((".pyc", ".pyo")):
+        file = file[:-1]
+    first_line = cls.__dict__.get("__firstlineno__")  # set by CPython >= 3.13
     if not isinstance(first_line, int):
-        try:
-            first_line = inspect.getsourcelines(cls)[1]
-        except (OSError, TypeError, IndexError):
-            first_line = 0
+        first_line = _class_lines(file).get(cls.__qualname__, 0)
     return Site(_relative(file), first_line)
+
+
+@functools.lru_cache(maxsize=256)
+def _class_lines(file: str) -> dict[str, int]:
+    """``qualname -> line`` of every class in a source file, from one parse of it.
+
+    ``inspect.getsourcelines`` parses the whole module again for every class
+    it is asked about; reports name many classes of few modules.
+    """
+    try:
+        tree = ast.parse("".join(linecache.getlines(file)), file)
+    except (SyntaxError, ValueError):
+        return {}
+    lines: dict[str, int] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                qualname = prefix + child.name
+                lines.setdefault(qualname, child.lineno)
+                visit(child, qualname + ".")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                visit(child, f"{prefix}{child.name}.<locals>.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return lines
 
 
 def site_of(obj: object) -> Site:
@@ -84,6 +115,13 @@ def site_of(obj: object) -> Site:
     if not inspect.isclass(target) and not inspect.isroutine(target):
         return _class_site(type(target))
     return UNKNOWN
+
+
+def app_name(app: object) -> str:
+    """How messages name an app: its title when it has one, never a memory address."""
+    title = getattr(app, "title", None)
+    kind = type(app).__name__
+    return f"{kind} app {title!r}" if isinstance(title, str) and title else f"{kind} app"
 
 
 def display_name(obj: object) -> str:

@@ -1,6 +1,6 @@
 """The one report type shared by import-time errors, ``check_app`` and the CLI.
 
-A :class:`Violation` names the rule, the two parties with their modes and
+A `Violation` names the rule, the two parties with their modes and
 definition sites, the chain that links them, and the fix.  Every message
 the library prints is rendered from one, so the import-time error, the
 audit table and a CI annotation always say the same thing.
@@ -21,7 +21,7 @@ DOCS_ROOT = "https://fastapi-boundary.readthedocs.io/en/latest/rules"
 
 
 class Rule(enum.Enum):
-    """The boundary rules, from the design brief (R1-R6)."""
+    """The boundary rules checked so far (R1-R3 of the design brief's R1-R6)."""
 
     R1 = ("R1", "declared-mode", "Mode is declared, never guessed")
     R2 = ("R2", "callable-mode", "A layer's public callables match its mode")

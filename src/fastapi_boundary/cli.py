@@ -27,7 +27,7 @@ EXIT_OK, EXIT_VIOLATIONS, EXIT_LOAD_ERROR = 0, 1, 2
 
 
 def load_app(target: str, *, app_dir: str = ".", factory: bool = False) -> Any:
-    """Import ``module:attribute`` (as uvicorn does); raise :class:`AppLoadError` on failure."""
+    """Import ``module:attribute`` (as uvicorn does); raise `AppLoadError` on failure."""
     module_name, _, attribute = target.partition(":")
     if not module_name or not attribute:
         raise AppLoadError(

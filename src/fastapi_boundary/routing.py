@@ -16,8 +16,15 @@ from fastapi import APIRouter
 from . import _references as refs
 from ._config import current_mode, enforce
 from ._errors import BoundaryError, RouteModeError
-from ._inspection import declare_route_mode, flatten_routes, inspect_route, inspect_routes
-from ._layers import check_deferred
+from ._inspection import (
+    declare_route_mode,
+    flatten_routes,
+    inspect_route,
+    inspect_routes,
+    route_is_clean,
+)
+from ._layer_info import LayerInfo
+from ._layers import audit_layer, check_deferred
 from ._modes import Mode
 from ._report import AppReport
 from ._sites import caller_site
@@ -33,6 +40,7 @@ class _DeclaredRouter(APIRouter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.boundary_site = caller_site()
+        self._checks_paused = False
 
     def _check_added(self, route: Any, original: Any = None) -> None:
         endpoint = getattr(route, "endpoint", None)
@@ -40,24 +48,36 @@ class _DeclaredRouter(APIRouter):
         declared = (self.mode, kind, self.boundary_site)
         if endpoint is not None:
             declare_route_mode(endpoint, declared)
-        if current_mode() == "off":
+        if current_mode() == "off" or self._checks_paused:
+            return
+        if not refs.all_deferred() and route_is_clean(route, self.mode):
             return
         report = inspect_route(route, "", declared, original=original)
         violations = list(report.violations) if report else []
         if report is not None and report.endpoint is not None:
             owners = [node.layer_owner for node in report.endpoint.walk() if node.layer_owner]
-            violations.extend(check_deferred(owners, final=False)[0])
-        enforce(RouteModeError, violations, stacklevel=5)
+            violations.extend(check_deferred(owners))
+        enforce(RouteModeError, violations)
 
     def include_router(self, router: APIRouter, *args: Any, **kwargs: Any) -> None:
-        """Include ``router``; its routes become this router's and are checked against its mode."""
+        """Include ``router``; its routes become this router's and are checked against its mode.
+
+        A router of this mode included without extra dependencies was checked
+        route by route already, so it is not checked again.
+        """
+        already_checked = isinstance(router, type(self)) and not kwargs.get("dependencies")
         before = len(self.routes)
-        super().include_router(router, *args, **kwargs)
+        self._checks_paused = already_checked
+        try:
+            super().include_router(router, *args, **kwargs)
+        finally:
+            self._checks_paused = False
+        if already_checked:
+            return
         # FastAPI < 0.165 re-adds each route through add_api_route (checked there);
         # newer versions add one lazy entry whose effective routes are checked here.
-        lazy = [
-            route for route in self.routes[before:] if hasattr(route, "effective_route_contexts")
-        ]
+        added = self.routes[before:]
+        lazy = [route for route in added if hasattr(route, "effective_route_contexts")]
 
         def check() -> None:
             for view, original in flatten_routes(lazy):
@@ -89,7 +109,7 @@ class SyncRouter(_DeclaredRouter):
     """A router of plain ``def`` endpoints over sync layers (FastAPI runs them in threads).
 
     Adding an ``async def`` endpoint, or an endpoint whose dependency tree
-    holds an async layer, raises :class:`RouteModeError`.
+    holds an async layer, raises `RouteModeError`.
     """
 
     mode = Mode.SYNC
@@ -99,31 +119,31 @@ class AsyncRouter(_DeclaredRouter):
     """A router of ``async def`` endpoints over async layers (run on the event loop).
 
     Adding a plain ``def`` endpoint, or an endpoint whose dependency tree
-    holds a sync layer, raises :class:`RouteModeError`.
+    holds a sync layer, raises `RouteModeError`.
     """
 
     mode = Mode.ASYNC
 
 
-def _layers_reachable_from(report: AppReport) -> set[object]:
+def _layers_reachable_from(report: AppReport) -> dict[object, LayerInfo]:
     """Layers in the app's dependency trees, and the layers they name, transitively."""
     pending = [
-        node.layer_owner
+        (node.layer_owner, node.layer)
         for route in report.routes
         if route.endpoint is not None
         for node in route.endpoint.walk()
-        if node.layer_owner is not None
+        if node.layer_owner is not None and node.layer is not None
     ]
-    reachable: set[object] = set()
+    reachable: dict[object, LayerInfo] = {}
     while pending:
-        owner = pending.pop()
-        if owner in reachable:
+        owner, info = pending.pop()
+        if owner in reachable or info.kind == "driver":
             continue
-        reachable.add(owner)
+        reachable[owner] = info
         for site in refs.dependency_annotations(owner):
             for found in refs.references_in(site.annotation, site.module, site.localns):
                 if isinstance(found, refs.LayerReference):
-                    pending.append(found.target)
+                    pending.append((found.target, found.info))
     return reachable
 
 
@@ -132,20 +152,22 @@ def check_app(app: Any) -> AppReport:
 
     Accepts a ``FastAPI`` or Starlette app, or an ``APIRouter``.  Included
     routers, mounted sub-applications and hosts are walked; FastAPI's own
-    documentation routes are left out.  Forward references that the app's
-    layers (those in its dependency trees and the layers they name) could
-    not resolve when they were created are checked now.  Never
+    documentation routes are left out.  The app's layers (those in its
+    dependency trees and the layers they name) are checked again for R2 and
+    R3, so the report is complete whatever the import-time mode was, and
+    forward references they could not resolve when created are resolved now.  Never
     raises on an odd callable: it is reported as unclassified.
     """
     routes = getattr(app, "routes", None)
     if routes is None:
         raise BoundaryError(
             f"check_app() needs a FastAPI or Starlette app or an APIRouter; got "
-            f"{type(app).__name__} {app!r}. Fix: pass the object your ASGI server serves."
+            f"{type(app).__name__}. Fix: pass the object your ASGI server serves."
         )
     report = AppReport(routes=list(inspect_routes(routes)))
-    deferred_violations, notes = check_deferred(_layers_reachable_from(report))
-    report.layer_violations.extend(deferred_violations)
-    report.notes.extend(notes)
+    for owner, info in _layers_reachable_from(report).items():
+        violations, notes = audit_layer(owner, info)
+        report.layer_violations.extend(violations)
+        report.notes.extend(notes)
     report.notes.extend(f"{route.label}: {route.note}" for route in report.routes if route.note)
     return report

@@ -1,9 +1,27 @@
-from fastapi import FastAPI
+from typing import Annotated
 
-from fastapi_boundary import install
+from fastapi import Depends, FastAPI
 
-from . import repositories, services
+from fastapi_boundary import SyncRouter, install
 
-__all__ = ["app", "repositories", "services"]
+from .repositories import InvoiceRepository
+from .services import InvoiceService
 
-app = install(FastAPI())  # check_app runs at start-up and checks the deferred reference
+
+def get_invoice_service() -> InvoiceService:
+    return InvoiceService(InvoiceRepository())
+
+
+router = SyncRouter(prefix="/invoices")
+
+
+@router.get("/{invoice_id}")
+def read_invoice(
+    invoice_id: int, service: Annotated[InvoiceService, Depends(get_invoice_service)]
+) -> str:
+    return service.describe(invoice_id)
+
+
+app = FastAPI()
+app.include_router(router)
+install(app)  # at start-up, check_app resolves the deferred reference and refuses to start
