@@ -89,6 +89,19 @@ def _read_parameter_annotations(call: Any) -> dict[str, Any]:
     }
 
 
+class _ParameterType:
+    """The declared type of one parameter of ``parent``, read only if it is needed."""
+
+    __slots__ = ("name", "parent")
+
+    def __init__(self, parent: Any, name: str | None) -> None:
+        self.parent = parent
+        self.name = name
+
+    def __call__(self) -> Any:
+        return _parameter_annotations(self.parent).get(self.name or "")
+
+
 def _provided_layer(
     call: Any, parameter_annotation: Callable[[], Any] | None
 ) -> tuple[LayerInfo, object, bool] | None:
@@ -96,7 +109,7 @@ def _provided_layer(
     declared = declared_layer(call)
     if declared is not None:
         return declared[0], declared[1], False
-    for found in refs._provider_return(call, 0):
+    for found in refs.provider_returns(call):
         if isinstance(found, refs.LayerReference):
             return found.info, found.target, True
     annotation = parameter_annotation() if parameter_annotation is not None else None
@@ -135,17 +148,9 @@ def _node(
             known_site=UNKNOWN,
             note=f"unclassified: could not be inspected ({type(error).__name__}: {error})",
         )
-    annotations: dict[str, Any] | None = None
     for child in dependant.dependencies:
         child_name = child.name or "<dependencies=[...]>"
-
-        def parameter_annotation(name: str | None = child.name) -> Any:
-            nonlocal annotations
-            if annotations is None:  # FastAPI has read the signature; read it again lazily
-                annotations = _parameter_annotations(call)
-            return annotations.get(name or "")
-
-        node.children.append(_node(child, child_name, parameter_annotation))
+        node.children.append(_node(child, child_name, _ParameterType(call, child.name)))
     return node
 
 
@@ -191,17 +196,10 @@ def _subtree_clean(dependant: Any, consumer_mode: Mode | None) -> bool:
     same providers recur across routes, so the answer is kept per callable
     and per the mode its children are received in.
     """
-    annotations: dict[str, Any] | None = None
+    parent = dependant.call
     for child in dependant.dependencies:
         call = child.call
-
-        def parameter_annotation(name: str | None = child.name) -> Any:
-            nonlocal annotations
-            if annotations is None:
-                annotations = _parameter_annotations(dependant.call)
-            return annotations.get(name or "")
-
-        layer = _provided_layer(call, parameter_annotation)
+        layer = _provided_layer(call, _ParameterType(parent, child.name))
         if layer is not None and consumer_mode is not None and layer[0].mode is not consumer_mode:
             return False
         child_mode = layer[0].mode if layer is not None else shape_of(call).mode

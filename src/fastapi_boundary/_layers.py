@@ -12,7 +12,7 @@ import functools
 import inspect
 import types
 import typing
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, ClassVar, Literal, TypeVar, overload
 
 from . import _references as refs
@@ -152,7 +152,12 @@ def _retry_deferred_for(cls: type) -> list[Violation]:
 
 
 def _final_check(
-    owner: object, info: LayerInfo, via: str, expression: str, module: str, localns: dict[str, Any]
+    owner: object,
+    info: LayerInfo,
+    via: str,
+    expression: str,
+    module: str,
+    localns: Mapping[str, Any],
 ) -> tuple[list[Violation], list[str]]:
     """Check one string annotation for good: now, or by name, or as a note.
 

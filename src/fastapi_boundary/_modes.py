@@ -10,12 +10,10 @@ class is called in the threadpool, and an instance is classified by its
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import functools
 import inspect
 import sys
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -184,22 +182,7 @@ def _fastapi_shape(call: Any, inner: Any) -> Shape | None:
     return Shape.CLASS if inspect.isclass(inner) else Shape.FUNCTION
 
 
-_shapes: weakref.WeakKeyDictionary[Any, CallableShape] = weakref.WeakKeyDictionary()
-
-
 def shape_of(call: Callable[..., Any] | object) -> CallableShape:
-    """Classify ``call`` exactly as FastAPI would before running it (cached per object)."""
-    try:
-        return _shapes[call]
-    except (KeyError, TypeError):
-        pass
-    shape = _classify(call)
-    with contextlib.suppress(TypeError):
-        _shapes[call] = shape
-    return shape
-
-
-def _classify(call: Callable[..., Any] | object) -> CallableShape:
     """Classify ``call`` exactly as FastAPI would before running it.
 
     FastAPI's own classifiers decide when they can be reached; otherwise a

@@ -18,10 +18,11 @@ import inspect
 import sys
 import typing
 import weakref
-from collections.abc import Iterator
+from collections import ChainMap
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import CodeType
-from typing import Any, ForwardRef
+from typing import Any, ForwardRef, cast
 
 from fastapi import params
 
@@ -70,10 +71,10 @@ class Deferred:
     expression: str
     missing: str
     module: str
-    localns: dict[str, Any] = field(default_factory=dict)
+    localns: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _evaluate(expression: str, module: str, localns: dict[str, Any]) -> Any:
+def _evaluate(expression: str, module: str, localns: Mapping[str, Any]) -> Any:
     module_obj = sys.modules.get(module)
     globalns = vars(module_obj) if module_obj is not None else {"__builtins__": __builtins__}
     return eval(_compiled(expression), globalns, localns)
@@ -84,7 +85,7 @@ def _compiled(expression: str) -> CodeType:
     return compile(expression, "<annotation>", "eval")
 
 
-def evaluate(expression: str, module: str, localns: dict[str, Any]) -> Any | Unresolved:
+def evaluate(expression: str, module: str, localns: Mapping[str, Any]) -> Any | Unresolved:
     """Evaluate a string annotation, or say which name is missing."""
     try:
         return _evaluate(expression, module, localns)
@@ -104,19 +105,20 @@ _provided: weakref.WeakKeyDictionary[Any, tuple[LayerReference | Unresolved, ...
 
 
 def _provider_return(provider: object, depth: int) -> Iterator[LayerReference | Unresolved]:
-    """Layers a non-layer ``Depends`` provider returns, from its return annotation.
+    """Layers a non-layer ``Depends`` provider returns, from its return annotation."""
+    yield from provider_returns(provider, depth)
 
-    Providers are shared by many routes, so a fully resolved answer is kept.
-    """
+
+def provider_returns(provider: object, depth: int = 0) -> tuple[LayerReference | Unresolved, ...]:
+    """The same, as a tuple: providers are shared by many routes, so the answer is kept."""
     if depth > _MAX_PROVIDER_DEPTH or not callable(provider):
-        return
+        return ()
     try:
         cached = _provided.get(provider)
     except TypeError:  # unhashable or not weak-referenceable: no cache
         cached = None
     if cached is not None:
-        yield from cached
-        return
+        return cached
     target = inspect.unwrap(provider) if inspect.isroutine(provider) else provider
     annotations = getattr(target, "__annotations__", None)
     if not isinstance(annotations, dict) or "return" not in annotations:
@@ -127,11 +129,11 @@ def _provider_return(provider: object, depth: int) -> Iterator[LayerReference | 
     if not any(isinstance(item, Unresolved) for item in found):
         with contextlib.suppress(TypeError):
             _provided[provider] = found
-    yield from found
+    return found
 
 
 def references_in(
-    annotation: object, module: str, localns: dict[str, Any], depth: int = 0
+    annotation: object, module: str, localns: Mapping[str, Any], depth: int = 0
 ) -> Iterator[LayerReference | Unresolved]:
     """Yield every layer (or unresolved name) an annotation refers to."""
     if isinstance(annotation, str):
@@ -188,14 +190,14 @@ def _depends_references(depends: Any, depth: int) -> Iterator[LayerReference | U
     yield from _provider_return(dependency, depth)
 
 
-def _owner_localns(owner: object) -> dict[str, Any]:
+def _owner_localns(owner: object) -> Mapping[str, Any]:
+    """Local names for evaluating an owner's string annotations, without copying anything."""
     name = getattr(owner, "__name__", None)
-    localns: dict[str, Any] = {}
-    if inspect.isclass(owner):
-        localns.update(vars(owner))
-    if isinstance(name, str):
-        localns[name] = owner
-    return localns
+    own = {name: owner} if isinstance(name, str) else {}
+    if not inspect.isclass(owner):
+        return own
+    # read-only use: a mappingproxy serves lookups as well as a dict would
+    return ChainMap(own, cast("dict[str, Any]", vars(owner)))
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,7 @@ class AnnotationSite:
     via: str
     annotation: object
     module: str
-    localns: dict[str, Any]
+    localns: Mapping[str, Any]
 
 
 def dependency_annotations(owner: object) -> Iterator[AnnotationSite]:
