@@ -1,3 +1,4 @@
+import functools
 from collections.abc import AsyncIterator
 
 from fastapi_boundary import AsyncRepository, pure
@@ -31,3 +32,7 @@ class BookRepository(AsyncRepository):
     @property
     def name(self) -> str:  # properties are not checked
         return self.table
+
+    @functools.cached_property
+    def label(self) -> str:  # cached properties neither
+        return self.table.title()

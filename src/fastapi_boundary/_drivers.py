@@ -10,6 +10,8 @@ through subclasses, and are checked by R3 exactly like declared layers.
 
 from __future__ import annotations
 
+import weakref
+
 from ._layer_info import LayerInfo
 from ._modes import Mode
 
@@ -96,7 +98,7 @@ _DRIVERS: dict[str, tuple[Mode, str, str]] = {
     "smtplib.SMTP": (_SYNC, "smtplib SMTP", "aiosmtplib.SMTP"),
 }
 
-_cache: dict[type, LayerInfo | None] = {}
+_cache: weakref.WeakKeyDictionary[type, LayerInfo | None] = weakref.WeakKeyDictionary()
 
 
 def _lookup(cls: type) -> LayerInfo | None:

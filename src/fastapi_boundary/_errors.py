@@ -10,6 +10,8 @@ or ``except RuntimeError`` clauses keep working::
      +-- RouteModeError (TypeError)            a route mixes modes (endpoint or tree)
      +-- BoundaryViolationsError (RuntimeError)  the start-up check found violations
      +-- AppLoadError (ImportError)            the CLI could not load the app
+     +-- OffloadError (TypeError)              an offload given the wrong kind of callable
+     +-- LimiterError (ValueError)             a limiter misdeclared or misconfigured
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ __all__ = [
     "BoundaryViolationsError",
     "BoundaryWarning",
     "LayerDeclarationError",
+    "LimiterError",
+    "OffloadError",
     "LayerDependencyError",
     "ModeMismatchError",
     "RouteModeError",
@@ -71,6 +75,14 @@ class AppLoadError(BoundaryError, ImportError):
     """The CLI could not import or find the application it was pointed at."""
 
 
+class OffloadError(BoundaryError, TypeError):
+    """An offload was asked to run something it cannot (an ``async def``, a coroutine ...)."""
+
+
+class LimiterError(BoundaryError, ValueError):
+    """A limiter was declared twice, sized below 1, or named without being declared."""
+
+
 class BoundaryWarning(UserWarning):
     """Emitted instead of an error when the configured mode is ``warn``."""
 
@@ -85,5 +97,7 @@ for _public in (
     LayerDependencyError,
     ModeMismatchError,
     RouteModeError,
+    OffloadError,
+    LimiterError,
 ):
     _public.__module__ = "fastapi_boundary"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
@@ -30,6 +30,7 @@ __all__ = [
     "flatten_routes",
     "inspect_route",
     "inspect_routes",
+    "layer_owners_in",
     "route_is_clean",
 ]
 
@@ -213,6 +214,20 @@ def _subtree_clean(dependant: Any, consumer_mode: Mode | None) -> bool:
         if not clean:
             return False
     return True
+
+
+def layer_owners_in(dependant: Any, among: Collection[object]) -> set[object]:
+    """The layers of ``among`` that the tree below ``dependant`` is or provides."""
+    found: set[object] = set()
+    pending = [dependant]
+    while pending:
+        node = pending.pop()
+        for child in node.dependencies:
+            layer = _provided_layer(child.call, _ParameterType(node.call, child.name))
+            if layer is not None and layer[1] in among:
+                found.add(layer[1])
+            pending.append(child)
+    return found
 
 
 def route_is_clean(route: Any, declared_mode: Mode) -> bool:

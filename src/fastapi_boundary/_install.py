@@ -1,22 +1,26 @@
 """``install(app)``: the one call that wires the library into an app.
 
-For now it runs the audit when the app starts (inside its lifespan, wrapping
-any lifespan the app already has): ``strict`` refuses to start with the
-report, ``warn`` logs it, ``off`` skips it.  This is the latest moment a
-forward reference that could not be resolved at import time is checked.
+It validates the thread configuration when called (a bad size or an unknown
+limiter name is an error at once, not at the first request), then, in the
+app's lifespan (wrapping any lifespan the app already has): sizes the
+limiters, runs the audit (``strict`` refuses to start with the report,
+``warn`` logs it, ``off`` skips it).  The start-up audit is the latest
+moment a forward reference that could not be resolved at import time is
+checked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from ._config import CheckMode, current_mode
-from ._errors import BoundaryError, BoundaryViolationsError
+from ._errors import BoundaryError, BoundaryViolationsError, LimiterError
 from ._render import render_table
 from ._sites import app_name
+from ._threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
 from .routing import check_app
 
 __all__ = ["install"]
@@ -25,11 +29,33 @@ logger = logging.getLogger("fastapi_boundary")
 _INSTALLED = "__boundary_installed__"
 
 
-def install(app: Any, *, check: CheckMode | None = None) -> Any:
-    """Check ``app`` at start-up; returns the app so it can wrap a constructor call.
+def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limiter, int]:
+    sizes: dict[Limiter, int] = {}
+    if threads is not None:
+        sizes[DEFAULT_LIMITER] = _check_size(threads, "install(threads=...)")
+    if limiters is not None:
+        if not isinstance(limiters, Mapping):
+            raise LimiterError(
+                f"install(limiters=...) takes a mapping of limiter name to size; got {limiters!r}"
+            )
+        for name, size in limiters.items():
+            sizes[resolve_limiter(name)] = _check_size(size, f"install(limiters={{{name!r}: ...}})")
+    return sizes
+
+
+def install(
+    app: Any,
+    *,
+    check: CheckMode | None = None,
+    threads: int | None = None,
+    limiters: Mapping[str, int] | None = None,
+) -> Any:
+    """Wire the library into ``app``; returns the app so it can wrap a constructor call.
 
     ``check`` defaults to the configured mode (``FASTAPI_BOUNDARY_MODE``).
-    Installing twice is a no-op.
+    ``threads`` sizes the default thread limiter (shared with FastAPI's
+    ``def`` endpoints and dependencies; anyio's default is 40); ``limiters``
+    sizes declared limiters by name.  Installing twice is a no-op.
     """
     router = getattr(app, "router", None)
     if router is None or not hasattr(router, "lifespan_context"):
@@ -40,12 +66,15 @@ def install(app: Any, *, check: CheckMode | None = None) -> Any:
     mode = check or current_mode()
     if mode not in ("strict", "warn", "off"):
         raise BoundaryError(f"install(check=...) must be 'strict', 'warn' or 'off'; got {mode!r}")
+    sizes = _sizes(threads, limiters)
     if getattr(app, _INSTALLED, False):
         return app
     inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
 
     @contextlib.asynccontextmanager
     async def lifespan(lifespan_app: Any) -> AsyncIterator[Any]:
+        for limiter, size in sizes.items():
+            limiter.size = size
         if mode != "off":
             report = check_app(app)
             if report.violations:

@@ -29,6 +29,7 @@ from ._rules import (
     unresolved_reference,
 )
 from ._sites import display_name, site_of
+from ._threads import LAYER_LIMITER_ATTR, Limiter
 from ._violations import Violation
 
 __all__ = [
@@ -265,10 +266,23 @@ class _Layer:
     __boundary_layer__: ClassVar[LayerInfo]
     __slots__ = ()
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, *, limiter: Limiter | str | None = None, **kwargs: Any) -> None:
+        """Check the new layer; ``limiter=`` names the thread limiter its offloads use."""
         super().__init_subclass__(**kwargs)
         if not _is_library_base(cls):
             _declare_class(cls, None)
+        if limiter is not None:
+            if cls.__boundary_layer__.mode is not Mode.SYNC:
+                raise LayerDeclarationError(
+                    f"limiter= is for sync layers (their methods are what gets offloaded); "
+                    f"{display_name(cls)} ({site_of(cls)}) is an "
+                    f"{cls.__boundary_layer__.role}. Fix: remove limiter=."
+                )
+            if not isinstance(limiter, (str, Limiter)):
+                raise LayerDeclarationError(
+                    f"limiter= takes a Limiter or a limiter name; got {limiter!r}"
+                )
+            type.__setattr__(cls, LAYER_LIMITER_ATTR, limiter)
 
 
 class SyncRepository(_Layer):

@@ -86,7 +86,9 @@ def _class_lines(file: str) -> dict[str, int]:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
                 qualname = prefix + child.name
-                lines.setdefault(qualname, child.lineno)
+                # the first decorator's line, as __firstlineno__ and co_firstlineno give
+                first = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                lines.setdefault(qualname, first)
                 visit(child, qualname + ".")
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(child, f"{prefix}{child.name}.<locals>.")

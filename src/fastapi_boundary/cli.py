@@ -43,7 +43,7 @@ def load_app(target: str, *, app_dir: str = ".", factory: bool = False) -> Any:
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
             raise AppLoadError(
-                f"could not import module {module_name!r} (from {directory}): {error}. "
+                f"could not import module {module_name!r} (from --app-dir {app_dir!r}): {error}. "
                 "Fix: check the name, or pass --app-dir with the folder that contains it."
             ) from error
         raise AppLoadError(_import_failure(module_name, error)) from error

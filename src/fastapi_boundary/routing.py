@@ -21,6 +21,7 @@ from ._inspection import (
     flatten_routes,
     inspect_route,
     inspect_routes,
+    layer_owners_in,
     route_is_clean,
 )
 from ._layer_info import LayerInfo
@@ -30,6 +31,15 @@ from ._report import AppReport
 from ._sites import caller_site
 
 __all__ = ["AsyncRouter", "SyncRouter", "check_app"]
+
+
+def _deferred_owners_in(route: Any) -> set[object]:
+    """Layers in this route's tree that still wait for a forward reference (usually none)."""
+    owners = {item.owner for item in refs.all_deferred()}
+    dependant = getattr(route, "dependant", None)
+    if not owners or dependant is None:
+        return set()
+    return layer_owners_in(dependant, owners)
 
 
 class _DeclaredRouter(APIRouter):
@@ -50,14 +60,12 @@ class _DeclaredRouter(APIRouter):
             declare_route_mode(endpoint, declared)
         if current_mode() == "off" or self._checks_paused:
             return
-        if not refs.all_deferred() and route_is_clean(route, self.mode):
+        deferred = check_deferred(_deferred_owners_in(route))
+        if not deferred and route_is_clean(route, self.mode):
             return
         report = inspect_route(route, "", declared, original=original)
         violations = list(report.violations) if report else []
-        if report is not None and report.endpoint is not None:
-            owners = [node.layer_owner for node in report.endpoint.walk() if node.layer_owner]
-            violations.extend(check_deferred(owners))
-        enforce(RouteModeError, violations)
+        enforce(RouteModeError, violations + deferred)
 
     def include_router(self, router: APIRouter, *args: Any, **kwargs: Any) -> None:
         """Include ``router``; its routes become this router's and are checked against its mode.
