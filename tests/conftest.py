@@ -8,19 +8,23 @@ import pytest
 
 from fastapi_boundary import _config
 from fastapi_boundary import _references as references
+from fastapi_boundary import _threads
 
 
 @pytest.fixture(autouse=True)
 def _isolated_boundary_state() -> Iterator[None]:
-    """Forward references deferred by one test must not leak into the next."""
+    """Deferred references, the check mode and limiter sizes must not leak between tests."""
     deferred = list(references._deferred)
     mode = _config._mode
+    sizes = {limiter: limiter._size for limiter in _threads._declared.values()}
     _config._mode = "strict"
     try:
         yield
     finally:
         references._deferred[:] = deferred
         _config._mode = mode
+        for limiter, size in sizes.items():
+            limiter._size = size
 
 
 @pytest.fixture
