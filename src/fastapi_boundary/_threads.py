@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, overload
@@ -99,6 +100,7 @@ class Limiter:
         if not isinstance(name, str) or not name:
             raise LimiterError(f"a limiter needs a non-empty name; got {name!r}")
         self.name = name
+        self._holding = frozenset({name})
         self._size = _check_size(size, f"Limiter({name!r}) size")
         self.abandon_on_cancel = abandon_on_cancel
         self.copy_context_back = copy_context_back
@@ -162,28 +164,30 @@ class Limiter:
         # A caller that is a worker holding one of this limiter's tokens, waiting for us,
         # would deadlock if we waited for a token too: take a reserved one instead.
         capacity = anyio.CapacityLimiter(1) if self.name in held else self._capacity()
+        held_below = self._holding if not held else held | self._holding
+        call: Callable[..., T] = functools.partial(func, **kwargs) if kwargs else func
+        if not copy_back:
+            # anyio already runs the call in a copy of this task's context
+            return await anyio.to_thread.run_sync(
+                _with_held, held_below, call, *args, abandon_on_cancel=abandon, limiter=capacity
+            )
         context = contextvars.copy_context()
-        held_below = held | {self.name}
         result = await anyio.to_thread.run_sync(
-            _in_worker,
-            context,
+            context.run,
+            _with_held,
             held_below,
-            functools.partial(func, *args, **kwargs),
+            call,
+            *args,
             abandon_on_cancel=abandon,
             limiter=capacity,
         )
-        if copy_back:
-            _copy_back(context)
+        _copy_back(context)
         return result
 
 
-def _in_worker(context: contextvars.Context, held: frozenset[str], call: Callable[[], T]) -> T:
-    return context.run(_with_held, held, call)
-
-
-def _with_held(held: frozenset[str], call: Callable[[], T]) -> T:
+def _with_held(held: frozenset[str], call: Callable[..., T], *args: Any) -> T:
     _held.set(held)
-    return call()
+    return call(*args)
 
 
 def _copy_back(context: contextvars.Context) -> None:
@@ -213,7 +217,19 @@ def _options_of(func: Callable[..., Any]) -> BlockingOptions | None:
     return options if isinstance(options, BlockingOptions) else None
 
 
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
 def _check_offloadable(func: object) -> None:
+    # fast path: a plain function or bound method whose code is sync
+    code = getattr(getattr(func, "__func__", func), "__code__", None)
+    if (
+        code is not None
+        and type(func) in (types.FunctionType, types.MethodType)
+        and not code.co_flags & _ASYNC_CODE
+        and not hasattr(func, "__wrapped__")
+    ):
+        return
     if inspect.iscoroutine(func) or inspect.isawaitable(func):
         raise OffloadError(
             f"run_blocking() was given {type(func).__name__} {func!r}, the result of calling "
