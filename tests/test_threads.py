@@ -290,3 +290,18 @@ def test_default_limiter_size_without_a_loop_is_the_configured_one() -> None:
 
 def _unused(*args: Any) -> None:
     """Keeps mypy's view of module-level helpers honest."""
+
+
+def test_a_limiter_sized_from_a_sqlalchemy_pool(caplog: pytest.LogCaptureFixture) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_engine("sqlite:///unused.db", pool_size=3, max_overflow=2)
+    assert Limiter("test-pool-sized", pool=engine).size == 5
+    async_engine = create_async_engine("sqlite+aiosqlite:///unused.db", pool_size=2)
+    assert Limiter("test-pool-async", pool=async_engine).size == 12  # default overflow 10
+    with caplog.at_level("WARNING", logger="fastapi_boundary"):
+        Limiter("test-pool-large", size=9, pool=engine)
+    assert "allows 9 threads but its pool holds 5 connections" in caplog.text
+    with pytest.raises(LimiterError, match="SingletonThreadPool has none"):
+        Limiter("test-pool-none", pool=create_engine("sqlite://"))

@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import functools
 import inspect
+import logging
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ __all__ = [
     "run_blocking",
 ]
 
+logger = logging.getLogger("fastapi_boundary")
 P = ParamSpec("P")
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,6 +71,25 @@ class LimiterStatistics:
     waiting: int
 
 
+def pool_capacity(engine: object, name: str = "?") -> int:
+    """Connections a SQLAlchemy engine's pool can hand out (pool size plus overflow).
+
+    Read by duck typing, so SQLAlchemy is never imported here; accepts an
+    ``Engine``, an ``AsyncEngine`` or a ``Pool``.
+    """
+    sync_engine = getattr(engine, "sync_engine", engine)
+    pool = getattr(sync_engine, "pool", sync_engine)
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", 0)
+    if not callable(size):
+        raise LimiterError(
+            f"Limiter({name!r}, pool=...) needs an engine or pool with a fixed size (a "
+            f"QueuePool); {type(pool).__name__} has none. Fix: pass size= explicitly."
+        )
+    capacity = int(size()) + max(int(overflow), 0)
+    return _check_size(capacity, f"the pool of Limiter({name!r})")
+
+
 def _check_size(size: object, what: str) -> int:
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise LimiterError(
@@ -81,7 +102,10 @@ def _check_size(size: object, what: str) -> int:
 class Limiter:
     """A named cap on the threads that blocking work of one layer or resource may use.
 
-    Declare each once, at module level: ``db = Limiter("db", size=10)``.
+    Declare each once, at module level: ``db = Limiter("db", size=10)``, or
+    sized from a SQLAlchemy engine: ``Limiter("db", pool=engine)`` (a larger
+    size than the pool is logged as a warning: extra threads would only wait
+    for a connection while holding a thread).
     ``"default"`` is anyio's default thread limiter, shared with FastAPI's
     ``def`` endpoints and dependencies.  ``abandon_on_cancel`` lets a
     cancelled caller stop waiting for the thread (which runs on);
@@ -92,8 +116,9 @@ class Limiter:
     def __init__(
         self,
         name: str,
-        size: int = 40,
+        size: int | None = None,
         *,
+        pool: object = None,
         abandon_on_cancel: bool = False,
         copy_context_back: bool = False,
     ) -> None:
@@ -101,7 +126,11 @@ class Limiter:
             raise LimiterError(f"a limiter needs a non-empty name; got {name!r}")
         self.name = name
         self._holding = frozenset({name})
+        self.pool_capacity = pool_capacity(pool, name) if pool is not None else None
+        if size is None:
+            size = self.pool_capacity or 40
         self._size = _check_size(size, f"Limiter({name!r}) size")
+        self._warn_if_larger_than_pool()
         self.abandon_on_cancel = abandon_on_cancel
         self.copy_context_back = copy_context_back
         self.site: Site = caller_site()
@@ -130,8 +159,19 @@ class Limiter:
     @size.setter
     def size(self, value: int) -> None:
         self._size = _check_size(value, f"Limiter({self.name!r}) size")
+        self._warn_if_larger_than_pool()
         with contextlib.suppress(RuntimeError):  # no event loop yet: applied on first use
             self._capacity().total_tokens = self._size
+
+    def _warn_if_larger_than_pool(self) -> None:
+        if self.pool_capacity is not None and self._size > self.pool_capacity:
+            logger.warning(
+                "limiter %r allows %d threads but its pool holds %d connections: the extra "
+                "threads only wait for a connection while holding a thread (size it to the pool)",
+                self.name,
+                self._size,
+                self.pool_capacity,
+            )
 
     def _capacity(self) -> anyio.CapacityLimiter:
         """This limiter's ``CapacityLimiter`` on the running event loop."""
