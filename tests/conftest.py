@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from fastapi_boundary import _config
+from fastapi_boundary import _config, _threads
 from fastapi_boundary import _references as references
-from fastapi_boundary import _threads
 
 
 @pytest.fixture(autouse=True)
