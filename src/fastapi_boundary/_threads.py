@@ -21,7 +21,9 @@ import functools
 import inspect
 import logging
 import types
-from collections.abc import Callable, Mapping
+import weakref
+from asyncio import _get_running_loop as _running_asyncio_loop
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -126,6 +128,7 @@ class Limiter:
             raise LimiterError(f"a limiter needs a non-empty name; got {name!r}")
         self.name = name
         self._holding = frozenset({name})
+        self._cached: tuple[weakref.ref[Any], anyio.CapacityLimiter] | None = None
         self.pool_capacity = pool_capacity(pool, name) if pool is not None else None
         if size is None:
             size = self.pool_capacity or 40
@@ -174,7 +177,23 @@ class Limiter:
             )
 
     def _capacity(self) -> anyio.CapacityLimiter:
-        """This limiter's ``CapacityLimiter`` on the running event loop."""
+        """This limiter's ``CapacityLimiter`` on the running event loop.
+
+        anyio keeps one per loop in a ``RunVar``, whose lookup costs more than
+        the rest of an offload's bookkeeping; on asyncio the last loop's
+        limiter is remembered (weakly) and found again by identity.
+        """
+        loop = _running_asyncio_loop()
+        if loop is not None:
+            cached = self._cached
+            if cached is not None and cached[0]() is loop:
+                return cached[1]
+            capacity = self._capacity_on_loop()
+            self._cached = (weakref.ref(loop), capacity)
+            return capacity
+        return self._capacity_on_loop()
+
+    def _capacity_on_loop(self) -> anyio.CapacityLimiter:
         if self.name == "default":
             return anyio.to_thread.current_default_thread_limiter()
         try:
@@ -196,38 +215,42 @@ class Limiter:
 
     async def run(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run the sync ``func(*args, **kwargs)`` in a worker thread under this limiter."""
-        _check_offloadable(func)
-        options = _options_of(func)
+        options = _checked_options(func)
+        held = _held.get()
+        if options is None and not held and not self.copy_context_back:
+            # the common case, with nothing to combine: the hot path of every offload
+            token = _held.set(self._holding)
+            try:
+                return await anyio.to_thread.run_sync(
+                    functools.partial(func, **kwargs) if kwargs else func,
+                    *args,
+                    abandon_on_cancel=self.abandon_on_cancel,
+                    limiter=self._capacity(),
+                )
+            finally:
+                _held.reset(token)
         abandon = self.abandon_on_cancel or (options is not None and options.abandon_on_cancel)
         copy_back = self.copy_context_back or (options is not None and options.copy_context_back)
-        held = _held.get()
         # A caller that is a worker holding one of this limiter's tokens, waiting for us,
         # would deadlock if we waited for a token too: take a reserved one instead.
         capacity = anyio.CapacityLimiter(1) if self.name in held else self._capacity()
-        held_below = self._holding if not held else held | self._holding
         call: Callable[..., T] = functools.partial(func, **kwargs) if kwargs else func
-        if not copy_back:
-            # anyio already runs the call in a copy of this task's context
-            return await anyio.to_thread.run_sync(
-                _with_held, held_below, call, *args, abandon_on_cancel=abandon, limiter=capacity
+        # Workers see what this task's context holds while it awaits them (anyio runs them
+        # in a copy of it), so the names of held limiters travel without a wrapper.
+        token = _held.set(self._holding if not held else held | self._holding)
+        try:
+            if not copy_back:
+                return await anyio.to_thread.run_sync(
+                    call, *args, abandon_on_cancel=abandon, limiter=capacity
+                )
+            context = contextvars.copy_context()
+            result = await anyio.to_thread.run_sync(
+                context.run, call, *args, abandon_on_cancel=abandon, limiter=capacity
             )
-        context = contextvars.copy_context()
-        result = await anyio.to_thread.run_sync(
-            context.run,
-            _with_held,
-            held_below,
-            call,
-            *args,
-            abandon_on_cancel=abandon,
-            limiter=capacity,
-        )
+        finally:
+            _held.reset(token)
         _copy_back(context)
         return result
-
-
-def _with_held(held: frozenset[str], call: Callable[..., T], *args: Any) -> T:
-    _held.set(held)
-    return call(*args)
 
 
 def _copy_back(context: contextvars.Context) -> None:
@@ -258,18 +281,29 @@ def _options_of(func: Callable[..., Any]) -> BlockingOptions | None:
 
 
 _ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+_PLAIN = (types.FunctionType, types.MethodType)
+
+
+def _checked_options(func: object) -> BlockingOptions | None:
+    """Refuse what cannot be offloaded; return the function's ``@blocking`` options.
+
+    The common case (a plain sync function or bound method) costs a few
+    attribute reads; anything else takes the full check.
+    """
+    target = getattr(func, "__func__", func)
+    code = getattr(target, "__code__", None)
+    if (
+        code is None
+        or code.co_flags & _ASYNC_CODE
+        or type(func) not in _PLAIN
+        or hasattr(target, "__wrapped__")
+    ):
+        _check_offloadable(func)
+    options = getattr(target, BLOCKING_ATTR, None)
+    return options if isinstance(options, BlockingOptions) else None
 
 
 def _check_offloadable(func: object) -> None:
-    # fast path: a plain function or bound method whose code is sync
-    code = getattr(getattr(func, "__func__", func), "__code__", None)
-    if (
-        code is not None
-        and type(func) in (types.FunctionType, types.MethodType)
-        and not code.co_flags & _ASYNC_CODE
-        and not hasattr(func, "__wrapped__")
-    ):
-        return
     if inspect.iscoroutine(func) or inspect.isawaitable(func):
         raise OffloadError(
             f"run_blocking() was given {type(func).__name__} {func!r}, the result of calling "
@@ -318,8 +352,10 @@ def declared_limiters() -> Mapping[str, Limiter]:
     return dict(_declared)
 
 
-async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a sync callable in a worker thread and await its result.
+def run_blocking(
+    func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+) -> Coroutine[Any, Any, T]:
+    """Run a sync callable in a worker thread; await the result.
 
     The limiter is the one ``@blocking(limiter=...)`` declared for ``func``,
     else its layer's (``class Repo(SyncRepository, limiter="db")``), else
@@ -327,8 +363,13 @@ async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwarg
     against ``func``'s signature.
 
     Raises ``OffloadError`` if ``func`` is an ``async def`` or a coroutine.
+    A plain function returning the limiter's coroutine (rather than an
+    ``async def`` awaiting it) saves a coroutine frame on every offload.
     """
-    return await resolve_limiter(None, func).run(func, *args, **kwargs)
+    owner = getattr(func, "__self__", None)
+    if owner is None and getattr(func, BLOCKING_ATTR, None) is None:
+        return DEFAULT_LIMITER.run(func, *args, **kwargs)  # the common case, directly
+    return resolve_limiter(None, func).run(func, *args, **kwargs)
 
 
 @overload
