@@ -32,17 +32,13 @@ class AsyncProxy(Generic[S]):
     """
 
     __boundary_offload__ = True  # R3: a proxy is an explicit boundary, not a mixed layer
-    __slots__ = ("_limiter", "_methods", "_target")
 
     def __init__(self, target: S, limiter: Limiter | None) -> None:
         self._target = target
         self._limiter = limiter
-        self._methods: dict[str, Callable[..., Awaitable[Any]]] = {}
 
     def __getattr__(self, name: str) -> Any:
-        method = self._methods.get(name)
-        if method is not None:
-            return method
+        """Called once per method name: the offloading method is then kept on the proxy."""
         if name.startswith("_"):
             raise AttributeError(
                 f"{type(self._target).__name__} proxy has no public attribute {name!r}: "
@@ -58,7 +54,8 @@ class AsyncProxy(Generic[S]):
                 f"to_async() proxies sync methods. Fix: await it on the object itself."
             )
         limiter = self._limiter or resolve_limiter(None, attribute)
-        method = self._methods[name] = functools.partial(limiter.run, attribute)
+        method: Callable[..., Awaitable[Any]] = functools.partial(limiter.run, attribute)
+        self.__dict__[name] = method  # later lookups find it without calling __getattr__
         return method
 
     def __repr__(self) -> str:

@@ -282,6 +282,7 @@ def _options_of(func: Callable[..., Any]) -> BlockingOptions | None:
 
 _ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 _PLAIN = (types.FunctionType, types.MethodType)
+_BUILTIN = (types.BuiltinFunctionType, types.BuiltinMethodType)  # C functions are never async
 
 
 def _checked_options(func: object) -> BlockingOptions | None:
@@ -290,6 +291,8 @@ def _checked_options(func: object) -> BlockingOptions | None:
     The common case (a plain sync function or bound method) costs a few
     attribute reads; anything else takes the full check.
     """
+    if type(func) in _BUILTIN:
+        return None  # time.sleep, os.stat ...: sync, and they carry no options
     target = getattr(func, "__func__", func)
     code = getattr(target, "__code__", None)
     if (
