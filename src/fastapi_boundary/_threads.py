@@ -288,21 +288,21 @@ _BUILTIN = (types.BuiltinFunctionType, types.BuiltinMethodType)  # C functions a
 def _checked_options(func: object) -> BlockingOptions | None:
     """Refuse what cannot be offloaded; return the function's ``@blocking`` options.
 
-    The common case (a plain sync function or bound method) costs a few
-    attribute reads; anything else takes the full check.
+    The common cases (a plain function, a bound method, a C function) are
+    decided by type and by reading the function's ``__dict__``: ``getattr``
+    with a default on a missing attribute costs an exception each time.
     """
-    if type(func) in _BUILTIN:
+    kind = type(func)
+    if kind in _BUILTIN:
         return None  # time.sleep, os.stat ...: sync, and they carry no options
-    target = getattr(func, "__func__", func)
-    code = getattr(target, "__code__", None)
-    if (
-        code is None
-        or code.co_flags & _ASYNC_CODE
-        or type(func) not in _PLAIN
-        or hasattr(target, "__wrapped__")
-    ):
+    target = func.__func__ if kind is types.MethodType else func  # type: ignore[attr-defined]
+    if type(target) is not types.FunctionType:
         _check_offloadable(func)
-    options = getattr(target, BLOCKING_ATTR, None)
+        return _options_of(func)  # type: ignore[arg-type]
+    attributes = target.__dict__
+    if target.__code__.co_flags & _ASYNC_CODE or "__wrapped__" in attributes:
+        _check_offloadable(func)
+    options = attributes.get(BLOCKING_ATTR)
     return options if isinstance(options, BlockingOptions) else None
 
 
@@ -369,9 +369,9 @@ def run_blocking(
     A plain function returning the limiter's coroutine (rather than an
     ``async def`` awaiting it) saves a coroutine frame on every offload.
     """
-    owner = getattr(func, "__self__", None)
-    if owner is None and getattr(func, BLOCKING_ATTR, None) is None:
-        return DEFAULT_LIMITER.run(func, *args, **kwargs)  # the common case, directly
+    kind = type(func)
+    if (kind is types.FunctionType and BLOCKING_ATTR not in func.__dict__) or kind in _BUILTIN:
+        return DEFAULT_LIMITER.run(func, *args, **kwargs)  # the common cases, directly
     return resolve_limiter(None, func).run(func, *args, **kwargs)
 
 
