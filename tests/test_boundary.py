@@ -254,3 +254,23 @@ def test_install_sizes_the_limiters_at_start_up() -> None:
 def test_install_rejects_bad_thread_settings_at_once(kwargs: Any, message: str) -> None:
     with pytest.raises(LimiterError, match=message):
         install(FastAPI(), **kwargs)
+
+
+def test_install_starts_and_stops_the_process_pool() -> None:
+    from fastapi_boundary import ProcessPoolError, default_process_pool, run_cpu
+    from tests.process_targets import scaled_sum
+
+    app = FastAPI()
+
+    @app.get("/cpu")
+    async def cpu() -> dict[str, int]:
+        _, total = await run_cpu(scaled_sum, 2, 3)
+        stats = default_process_pool().statistics()
+        return {"total": total, "size": stats.size, "alive": stats.alive}
+
+    install(app, processes=2)
+    with TestClient(app) as client:
+        assert client.get("/cpu").json() == {"total": 5, "size": 2, "alive": 2}
+    assert default_process_pool().statistics().alive == 0  # stopped with the app
+    with pytest.raises(ProcessPoolError, match="whole number of workers >= 1"):
+        install(FastAPI(), processes=0)

@@ -13,12 +13,25 @@ from ._errors import (
     LimiterError,
     ModeMismatchError,
     OffloadError,
+    ProcessPicklingError,
+    ProcessPoolError,
+    ProcessTargetError,
+    RemoteTraceback,
     RouteModeError,
+    WorkerCrashedError,
 )
 from ._install import install
 from ._layer_info import LayerInfo
 from ._layers import AsyncRepository, AsyncService, SyncRepository, SyncService, layer, pure
 from ._modes import CallableShape, Mode, Shape, shape_of
+from ._processes import (
+    ProcessPool,
+    ProcessPoolStatistics,
+    cpu_bound,
+    default_process_pool,
+    is_cpu_bound,
+    run_cpu,
+)
 from ._proxy import AsyncProxy, to_async
 from ._report import AppReport, DependencyNode, RouteReport
 from ._sites import Site
@@ -56,6 +69,12 @@ __all__ = [
     "ModeMismatchError",
     "OffloadError",
     "Party",
+    "ProcessPicklingError",
+    "ProcessPool",
+    "ProcessPoolError",
+    "ProcessPoolStatistics",
+    "ProcessTargetError",
+    "RemoteTraceback",
     "RouteModeError",
     "RouteReport",
     "Rule",
@@ -65,17 +84,22 @@ __all__ = [
     "SyncRouter",
     "SyncService",
     "Violation",
+    "WorkerCrashedError",
     "__version__",
     "blocking",
     "check_app",
     "check_cancelled",
     "configure",
+    "cpu_bound",
+    "default_process_pool",
     "install",
+    "is_cpu_bound",
     "layer",
     "limiter_statistics",
     "offload_dependency",
     "pure",
     "run_blocking",
+    "run_cpu",
     "shape_of",
     "to_async",
 ]

@@ -11,7 +11,12 @@ or ``except RuntimeError`` clauses keep working::
      +-- BoundaryViolationsError (RuntimeError)  the start-up check found violations
      +-- AppLoadError (ImportError)            the CLI could not load the app
      +-- OffloadError (TypeError)              an offload given the wrong kind of callable
+     |    +-- ProcessTargetError               a function a worker process cannot import or run
+     |    +-- ProcessPicklingError             an argument, result or exception that cannot cross
      +-- LimiterError (ValueError)             a limiter misdeclared or misconfigured
+     +-- ProcessPoolError (RuntimeError)      the process pool misconfigured or misused
+     |    +-- WorkerCrashedError               a worker process died while running a call
+     +-- RemoteTraceback                      a worker's traceback, as ``__cause__`` (Python 3.10)
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ __all__ = [
     "LayerDependencyError",
     "ModeMismatchError",
     "RouteModeError",
+    "ProcessPicklingError",
+    "ProcessPoolError",
+    "ProcessTargetError",
+    "RemoteTraceback",
+    "WorkerCrashedError",
 ]
 
 
@@ -99,5 +109,56 @@ for _public in (
     RouteModeError,
     OffloadError,
     LimiterError,
+):
+    _public.__module__ = "fastapi_boundary"
+
+
+# --- process offload (appended; see _processes.py) ---
+
+
+class ProcessTargetError(OffloadError):
+    """A function a worker process cannot import or run (lambda, closure, method, async def ...)."""
+
+
+class ProcessPicklingError(OffloadError):
+    """An argument, result or exception that cannot be pickled to cross to or from a worker."""
+
+
+class ProcessPoolError(BoundaryError, RuntimeError):
+    """The process pool was misconfigured (size) or misused (from two threads at once)."""
+
+
+class WorkerCrashedError(ProcessPoolError):
+    """A worker process died while running a call (signal, ``os._exit``, out of memory).
+
+    ``exitcode`` is the worker's status as ``subprocess.Popen.returncode``
+    gives it: negative for the signal that killed it.  The pool has already
+    replaced the worker; the next call runs in a new one.
+    """
+
+    def __init__(
+        self, message: str, violations: Iterable[Violation] = (), *, exitcode: int | None = None
+    ) -> None:
+        super().__init__(message, violations)
+        self.exitcode = exitcode
+
+
+class RemoteTraceback(BoundaryError):
+    """The formatted traceback of a worker process.
+
+    On Python 3.10, which has no exception notes, an exception re-raised from
+    a worker gets one as ``__cause__``, as ``concurrent.futures`` does.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+for _public in (
+    ProcessPicklingError,
+    ProcessPoolError,
+    ProcessTargetError,
+    RemoteTraceback,
+    WorkerCrashedError,
 ):
     _public.__module__ = "fastapi_boundary"

@@ -18,6 +18,7 @@ from typing import Any
 
 from ._config import CheckMode, current_mode
 from ._errors import BoundaryError, BoundaryViolationsError, LimiterError
+from ._processes import default_process_pool
 from ._render import render_table
 from ._sites import app_name
 from ._threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
@@ -49,13 +50,16 @@ def install(
     check: CheckMode | None = None,
     threads: int | None = None,
     limiters: Mapping[str, int] | None = None,
+    processes: int | None = None,
 ) -> Any:
     """Wire the library into ``app``; returns the app so it can wrap a constructor call.
 
     ``check`` defaults to the configured mode (``FASTAPI_BOUNDARY_MODE``).
     ``threads`` sizes the default thread limiter (shared with FastAPI's
     ``def`` endpoints and dependencies; anyio's default is 40); ``limiters``
-    sizes declared limiters by name.  Installing twice is a no-op.
+    sizes declared limiters by name.  ``processes`` sizes the worker pool of
+    ``run_cpu`` and starts it with the app; either way the pool is shut down
+    when the app stops.  Installing twice is a no-op.
     """
     router = getattr(app, "router", None)
     if router is None or not hasattr(router, "lifespan_context"):
@@ -67,6 +71,9 @@ def install(
     if mode not in ("strict", "warn", "off"):
         raise BoundaryError(f"install(check=...) must be 'strict', 'warn' or 'off'; got {mode!r}")
     sizes = _sizes(threads, limiters)
+    pool = default_process_pool()
+    if processes is not None:
+        pool.resize(processes)  # validates: an error now, not at start-up
     if getattr(app, _INSTALLED, False):
         return app
     inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
@@ -85,8 +92,13 @@ def install(
                         report.violations,
                     )
                 logger.warning("boundary violations found at start-up:\n%s", render_table(report))
-        async with inner(lifespan_app) as state:
-            yield state
+        if processes is not None:
+            await pool.start()
+        try:
+            async with inner(lifespan_app) as state:
+                yield state
+        finally:
+            await pool.shutdown()
 
     router.lifespan_context = lifespan
     setattr(app, _INSTALLED, True)

@@ -1,0 +1,302 @@
+"""Process offload benchmarks: ``run_cpu`` vs ``anyio.to_process`` and ``ProcessPoolExecutor``.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_processes.py
+
+Two measurements, each quoted as a ratio against anchors measured in the same
+run, the three sides interleaved so that machine drift hits all of them:
+
+1. per-call round trip of a no-op in a warm worker process: ``run_cpu`` vs
+   ``anyio.to_process.run_sync`` (budget <= 1.1x) and vs
+   ``loop.run_in_executor(ProcessPoolExecutor)`` (budget <= 0.6x);
+2. wall time of 200 concurrent calls of a ~1 ms CPU-bound function, one
+   worker per CPU on every side (informational).
+
+The report is printed and written to ``benchmarks/results/processes.txt``; the
+exit status is 1 when a budget is missed.  See ``benchmarks/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import datetime
+import gc
+import importlib.metadata
+import multiprocessing
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_process
+
+import process_targets  # benchmarks/ is sys.path[0]: every pool's workers import it by name
+from fastapi_boundary._processes import ProcessPool
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "processes.txt"
+
+ANYIO_BUDGET = 1.1
+EXECUTOR_BUDGET = 0.6
+WORKERS = os.cpu_count() or 1
+
+Call = Callable[..., Coroutine[Any, Any, Any]]
+
+
+@dataclass
+class Options:
+    """Sample sizes (the defaults keep a run under a minute on 2 cores)."""
+
+    calls: int = 5000  # per side, interleaved call by call
+    block: int = 250  # calls per block: one ratio per block gives the spread
+    burst: int = 200
+    burst_reps: int = 15
+    burst_ms: float = 1.0
+
+
+# --- statistics --------------------------------------------------------------------------
+
+
+def spread(values: Sequence[float], digits: int = 3) -> str:
+    """``min-max`` and, with enough samples, the interquartile range."""
+    low, high = min(values), max(values)
+    text = f"min-max {low:.{digits}f}-{high:.{digits}f}"
+    if len(values) >= 4:
+        q1, _, q3 = statistics.quantiles(values, n=4)
+        text += f", IQR {q1:.{digits}f}-{q3:.{digits}f}"
+    return text
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- the three sides ---------------------------------------------------------------------
+
+
+class Sides:
+    """``run_cpu``'s pool, anyio's per-loop workers and a ProcessPoolExecutor, all warm."""
+
+    def __init__(self) -> None:
+        self.pool = ProcessPool(WORKERS)
+        self.executor = concurrent.futures.ProcessPoolExecutor(WORKERS)
+        self.limiter = anyio.CapacityLimiter(WORKERS)
+
+    async def ours(self, func: Callable[..., Any], *args: Any) -> Any:
+        return await self.pool.run(func, *args)
+
+    async def anyio(self, func: Callable[..., Any], *args: Any) -> Any:
+        return await anyio.to_process.run_sync(func, *args, limiter=self.limiter)
+
+    async def executor_call(self, func: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, func, *args)
+
+    def named(self) -> list[tuple[str, Call]]:
+        return [
+            ("run_cpu", self.ours),
+            ("anyio.to_process.run_sync", self.anyio),
+            ("ProcessPoolExecutor", self.executor_call),
+        ]
+
+    async def warm(self) -> None:
+        """Start every worker on every side before anything is timed."""
+        await self.pool.start()
+        for _, call in self.named():
+            async with anyio.create_task_group() as group:
+                for _ in range(WORKERS * 4):
+                    group.start_soon(call, process_targets.crunch, 20_000)
+            for _ in range(200):
+                await call(process_targets.noop)
+
+    async def close(self) -> None:
+        await self.pool.shutdown()
+        self.executor.shutdown(wait=True)
+
+
+# --- 1. round trip -----------------------------------------------------------------------
+
+
+async def round_trip(sides: Sides, options: Options) -> tuple[list[str], bool]:
+    """Per-call times, the sides interleaved call by call (order rotated each round)."""
+    named = sides.named()
+    times: dict[str, list[float]] = {name: [] for name, _ in named}
+    clock = time.perf_counter
+    noop = process_targets.noop
+    gc.collect()
+    for index in range(options.calls):
+        shift = index % len(named)
+        for name, call in named[shift:] + named[:shift]:
+            started = clock()
+            await call(noop)
+            times[name].append(clock() - started)
+        if (index + 1) % 500 == 0:
+            progress(f"  round trip: {index + 1}/{options.calls}")
+    ours = times["run_cpu"]
+    lines = [
+        f"1. Round trip of a no-op in a warm worker process, {options.calls} calls per side "
+        f"interleaved call by call; ratio of medians, spread over blocks of {options.block} calls",
+        "   "
+        + ", ".join(f"{name} {statistics.median(t) * 1e6:.1f} us" for name, t in times.items())
+        + " (medians)",
+    ]
+    passed = True
+    for anchor, budget in (
+        ("anyio.to_process.run_sync", ANYIO_BUDGET),
+        ("ProcessPoolExecutor", EXECUTOR_BUDGET),
+    ):
+        ratio = statistics.median(ours) / statistics.median(times[anchor])
+        blocks = [
+            statistics.median(ours[i : i + options.block])
+            / statistics.median(times[anchor][i : i + options.block])
+            for i in range(0, options.calls, options.block)
+        ]
+        ok = ratio <= budget
+        passed &= ok
+        lines.append(
+            f"   run_cpu vs {anchor:<26} {ratio:.3f}x  (blocks: {spread(blocks)}; "
+            f"budget <= {budget}x)  {verdict(ok)}"
+        )
+    return lines, passed
+
+
+# --- 2. burst ----------------------------------------------------------------------------
+
+
+async def burst(sides: Sides, options: Options, iterations: int) -> list[str]:
+    """Wall time of ``burst`` concurrent CPU-bound calls; sides rotated each repetition."""
+    named = sides.named()
+    walls: dict[str, list[float]] = {name: [] for name, _ in named}
+
+    async def one_burst(call: Call) -> float:
+        started = time.perf_counter()
+        async with anyio.create_task_group() as group:
+            for _ in range(options.burst):
+                group.start_soon(call, process_targets.crunch, iterations)
+        return time.perf_counter() - started
+
+    for rep in range(options.burst_reps):
+        shift = rep % len(named)
+        for name, call in named[shift:] + named[:shift]:
+            gc.collect()
+            walls[name].append(await one_burst(call))
+        progress(f"  burst: {rep + 1}/{options.burst_reps}")
+    one_call = _median_time(process_targets.crunch, iterations)
+    lines = [
+        f"2. {options.burst} concurrent calls of a ~{options.burst_ms:g} ms CPU-bound function, "
+        f"{WORKERS} workers per side, {options.burst_reps} interleaved repetitions "
+        f"(informational)",
+        f"   one call inline here: {one_call * 1e3:.2f} ms; ideal (that x {options.burst} / "
+        f"{WORKERS} workers): {one_call * options.burst / WORKERS * 1e3:.0f} ms",
+    ]
+    ours = walls["run_cpu"]
+    for name, wall in walls.items():
+        ratios = [a / b for a, b in zip(ours, wall, strict=True)]
+        lines.append(
+            f"   {name:<26} {statistics.median(wall) * 1e3:6.1f} ms"
+            + (
+                ""
+                if name == "run_cpu"
+                else f"   run_cpu vs it {statistics.median(ratios):.3f}x ({spread(ratios)})"
+            )
+        )
+    return lines
+
+
+def _median_time(func: Callable[[int], object], argument: int, samples: int = 50) -> float:
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        func(argument)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def calibrate(milliseconds: float) -> int:
+    """Iterations of ``crunch`` that take about ``milliseconds`` here."""
+    iterations = 20_000
+    seconds = _median_time(process_targets.crunch, iterations)
+    return max(1, round(iterations * milliseconds / 1000 / seconds))
+
+
+# --- report ------------------------------------------------------------------------------
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def header() -> list[str]:
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    versions = ", ".join(f"{name} {_version(name)}" for name in ("fastapi-boundary", "anyio"))
+    command = shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
+    return [
+        "fastapi-boundary process offload benchmarks",
+        f"date:     {now.isoformat()}",
+        f"machine:  {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"{platform.python_implementation()} {platform.python_version()}",
+        f"versions: {versions}; event loop: asyncio; ProcessPoolExecutor start method: "
+        f"{multiprocessing.get_start_method()}",
+        f"command:  {command}",
+        "Figures are ratios against anchors measured in the same run, interleaved; medians, "
+        "with spread.",
+    ]
+
+
+def parse_args(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    defaults = Options()
+    parser.add_argument("--calls", type=int, default=defaults.calls, help="round trips per side")
+    parser.add_argument("--block", type=int, default=defaults.block)
+    parser.add_argument("--burst", type=int, default=defaults.burst)
+    parser.add_argument("--burst-reps", type=int, default=defaults.burst_reps)
+    namespace = parser.parse_args(argv)
+    if namespace.calls < 2000:
+        parser.error("--calls must be at least 2000")
+    return Options(namespace.calls, namespace.block, namespace.burst, namespace.burst_reps)
+
+
+async def run(options: Options) -> tuple[list[str], bool]:
+    iterations = calibrate(options.burst_ms)
+    sides = Sides()
+    try:
+        progress("warming up every pool")
+        await sides.warm()
+        first, passed = await round_trip(sides, options)
+        second = await burst(sides, options, iterations)
+    finally:
+        await sides.close()
+    return [*first, "", *second], passed
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse_args(argv)
+    started = time.perf_counter()
+    lines, passed = anyio.run(run, options)
+    lines = [*header(), "", *lines, "", f"overall: {verdict(passed)}"]
+    lines.append(f"(run took {time.perf_counter() - started:.0f} s)")
+    report = "\n".join(lines) + "\n"
+    print(report, end="")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(report)
+    return 0 if passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
