@@ -15,15 +15,14 @@ def _isolated_boundary_state() -> Iterator[None]:
     """Deferred references, the check mode and limiter sizes must not leak between tests."""
     deferred = list(references._deferred)
     mode = _config._mode
-    sizes = {limiter: limiter._size for limiter in _threads._declared.values()}
     _config._mode = "strict"
     try:
         yield
     finally:
         references._deferred[:] = deferred
         _config._mode = mode
-        for limiter, size in sizes.items():
-            limiter._size = size
+        for limiter in _threads._declared.values():  # sizes set by install() or a test
+            limiter._size = limiter.declared_size
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ Public methods are ``async def``: an ``AsyncRepository`` refuses a plain
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from examples.bookshop_common.models import Author, Book, Order
+from examples.bookshop_common.models import Author, Book, Customer, Order
 from fastapi_boundary import AsyncRepository
 
 
@@ -61,3 +61,20 @@ class OrderRepository(AsyncRepository):
         self._session.add(order)
         await self._session.flush()
         return order
+
+    async def get(self, order_id: int) -> Order | None:
+        return await self._session.get(Order, order_id)
+
+
+class CustomerRepository(AsyncRepository):
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, name: str, password_salt: bytes, password_hash: bytes) -> Customer:
+        customer = Customer(name=name, password_salt=password_salt, password_hash=password_hash)
+        self._session.add(customer)
+        await self._session.flush()
+        return customer
+
+    async def get_by_name(self, name: str) -> Customer | None:
+        return await self._session.scalar(select(Customer).where(Customer.name == name))

@@ -6,17 +6,22 @@ raises ``RouteModeError`` at import time.
 
 from typing import Any
 
+from fastapi.responses import PlainTextResponse
+
 from examples.bookshop_common.schemas import (
     AuthorCreate,
     AuthorRead,
     BookCreate,
     BookRead,
+    Credentials,
+    CustomerCreate,
+    CustomerRead,
     OrderCreate,
     OrderRead,
 )
 from fastapi_boundary import AsyncRouter
 
-from .dependencies import CatalogServiceDep, OrderServiceDep
+from .dependencies import CatalogServiceDep, CustomerServiceDep, OrderServiceDep
 
 router = AsyncRouter(tags=["bookshop"])
 
@@ -61,3 +66,20 @@ async def get_book(book_id: int, catalog: CatalogServiceDep) -> BookRead:
 async def place_order(payload: OrderCreate, orders: OrderServiceDep) -> OrderRead:
     order = await orders.place_order(payload.book_id, payload.quantity)
     return OrderRead.model_validate(order)
+
+
+@router.get("/orders/{order_id}/receipt", response_class=PlainTextResponse, responses=NOT_FOUND)
+async def get_receipt(order_id: int, orders: OrderServiceDep) -> str:
+    return await orders.receipt(order_id)
+
+
+@router.post("/customers", status_code=201, responses={409: {"description": "The name is taken"}})
+async def register_customer(payload: CustomerCreate, customers: CustomerServiceDep) -> CustomerRead:
+    password = payload.password.get_secret_value()
+    return CustomerRead.model_validate(await customers.register(payload.name, password))
+
+
+@router.post("/login", responses={401: {"description": "Wrong name or password"}})
+async def login(payload: Credentials, customers: CustomerServiceDep) -> CustomerRead:
+    password = payload.password.get_secret_value()
+    return CustomerRead.model_validate(await customers.authenticate(payload.name, password))

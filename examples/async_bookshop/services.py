@@ -3,14 +3,32 @@
 An ``AsyncService`` may depend only on async layers: handing it a sync
 repository raises ``LayerDependencyError`` when the class is created.  A
 helper that does no I/O may stay a plain ``def`` when marked ``@pure``.
+
+What is not async crosses one explicit boundary: the shared sync
+``ReceiptArchive`` arrives as an ``AsyncProxy`` (``to_async``), whose methods
+run in worker threads, and the password hash is awaited with ``run_cpu``,
+in a worker process.
 """
 
-from examples.bookshop_common.errors import NotFoundError, OutOfStockError
-from examples.bookshop_common.models import Author, Book, Order
+from examples.bookshop_common.errors import (
+    AuthenticationError,
+    NameTakenError,
+    NotFoundError,
+    OutOfStockError,
+)
+from examples.bookshop_common.models import Author, Book, Customer, Order
+from examples.bookshop_common.passwords import (
+    DECOY_HASH,
+    DECOY_SALT,
+    check_password,
+    hash_password,
+    new_salt,
+)
+from examples.bookshop_common.receipts import ReceiptArchive, render_receipt
 from examples.bookshop_common.schemas import BookCreate
-from fastapi_boundary import AsyncService, pure
+from fastapi_boundary import AsyncProxy, AsyncService, pure, run_cpu
 
-from .repositories import AuthorRepository, BookRepository, OrderRepository
+from .repositories import AuthorRepository, BookRepository, CustomerRepository, OrderRepository
 
 
 class CatalogService(AsyncService):
@@ -51,11 +69,17 @@ class CatalogService(AsyncService):
 
 
 class OrderService(AsyncService):
-    """Orders take copies out of stock, never more than there are."""
+    """Orders take copies out of stock, never more than there are; each leaves a receipt."""
 
-    def __init__(self, books: BookRepository, orders: OrderRepository) -> None:
+    def __init__(
+        self,
+        books: BookRepository,
+        orders: OrderRepository,
+        receipts: AsyncProxy[ReceiptArchive],
+    ) -> None:
         self._books = books
         self._orders = orders
+        self._receipts = receipts  # a sync layer behind the boundary: await its methods
 
     @pure
     def quote(self, book: Book, quantity: int) -> int:
@@ -72,4 +96,45 @@ class OrderService(AsyncService):
                 f"only {book.stock} {copies} of {book.title!r} in stock; {quantity} ordered"
             )
         book.stock -= quantity
-        return await self._orders.add(book.id, quantity, self.quote(book, quantity))
+        order = await self._orders.add(book.id, quantity, self.quote(book, quantity))
+        # before the commit: a receipt that cannot be written rolls the order back
+        await self._receipts.write(order.id, render_receipt(order, book))
+        return order
+
+    async def receipt(self, order_id: int) -> str:
+        if await self._orders.get(order_id) is None:
+            raise NotFoundError(f"order {order_id} not found")
+        text: str | None = await self._receipts.read(order_id)  # the proxy returns Any
+        if text is None:
+            raise NotFoundError(f"no receipt for order {order_id}")
+        return text
+
+
+class CustomerService(AsyncService):
+    """Customer accounts: a name and a password, kept only as its salted hash.
+
+    The hash is CPU work: ``run_cpu`` computes it in a worker process while
+    the event loop serves other requests.
+    """
+
+    def __init__(self, customers: CustomerRepository) -> None:
+        self._customers = customers
+
+    async def register(self, name: str, password: str) -> Customer:
+        name = name.strip()
+        if await self._customers.get_by_name(name) is not None:
+            raise NameTakenError(f"the name {name!r} is taken")
+        salt = new_salt()
+        password_hash = await run_cpu(hash_password, password, salt)
+        return await self._customers.add(name, salt, password_hash)
+
+    async def authenticate(self, name: str, password: str) -> Customer:
+        customer = await self._customers.get_by_name(name.strip())
+        if customer is None:
+            await run_cpu(check_password, password, DECOY_SALT, DECOY_HASH)  # as slow as a miss
+            raise AuthenticationError
+        if not await run_cpu(
+            check_password, password, customer.password_salt, customer.password_hash
+        ):
+            raise AuthenticationError
+        return customer

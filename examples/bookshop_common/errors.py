@@ -1,7 +1,8 @@
 """Domain errors raised by the services, and the one handler that maps them to HTTP.
 
-Services know nothing of HTTP: they raise ``NotFoundError`` or
-``OutOfStockError``; ``add_error_handlers`` turns those into 404 and 409.
+Services know nothing of HTTP: they raise ``NotFoundError``,
+``OutOfStockError``, ``NameTakenError`` or ``AuthenticationError``;
+``add_error_handlers`` turns those into 404, 409, 409 and 401.
 """
 
 from fastapi import FastAPI, Request
@@ -24,6 +25,21 @@ class OutOfStockError(BookshopError):
     """An order asks for more copies than are in stock."""
 
     status_code = 409
+
+
+class NameTakenError(BookshopError):
+    """A customer registers under a name another customer already has."""
+
+    status_code = 409
+
+
+class AuthenticationError(BookshopError):
+    """A login names no customer, or the wrong password: the message does not say which."""
+
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__("wrong name or password")
 
 
 async def _bookshop_error_response(request: Request, error: Exception) -> JSONResponse:

@@ -3,7 +3,8 @@
 The same classes serve a ``Session`` and an ``AsyncSession``.  There are no
 ``relationship()`` attributes on purpose: a lazy load is hidden I/O, which an
 async session cannot do implicitly, so the repositories query what they need.
-Prices are integer cents (SQLite has no exact decimal type).
+Prices are integer cents (SQLite has no exact decimal type).  A customer's
+password is stored only as its salted scrypt hash (see ``passwords``).
 """
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
@@ -43,3 +44,12 @@ class Order(Base):
     book_id: Mapped[int] = mapped_column(ForeignKey("books.id"), index=True)
     quantity: Mapped[int]
     total_cents: Mapped[int]
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_salt: Mapped[bytes]
+    password_hash: Mapped[bytes]

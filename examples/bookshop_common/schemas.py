@@ -1,6 +1,6 @@
 """What goes over HTTP: pydantic v2 models, read from the ORM objects with ``from_attributes``."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class AuthorCreate(BaseModel):
@@ -43,3 +43,24 @@ class OrderRead(BaseModel):
     book_id: int
     quantity: int
     total_cents: int
+
+
+class CustomerCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    password: SecretStr = Field(min_length=8, max_length=128)
+
+
+class Credentials(BaseModel):
+    """What a login sends; no length rules, which would tell what a password cannot be."""
+
+    name: str = Field(max_length=100)
+    password: SecretStr = Field(max_length=128)
+
+
+class CustomerRead(BaseModel):
+    """A customer as the API shows it: never the password hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str

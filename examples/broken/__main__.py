@@ -14,6 +14,7 @@ from fastapi_boundary import (
     BoundaryError,
     LayerDependencyError,
     ModeMismatchError,
+    ProcessTargetError,
     RouteModeError,
     check_app,
 )
@@ -27,6 +28,7 @@ EXPECTED: dict[str, type[BoundaryError]] = {
     "async_service_over_sync_repository": LayerDependencyError,
     "sync_router_async_endpoint": RouteModeError,
     "async_router_sync_service": RouteModeError,
+    "cpu_bound_closure": ProcessTargetError,
 }
 
 

@@ -7,7 +7,7 @@ Public methods are plain ``def``: a ``SyncRepository`` refuses an ``async def``
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from examples.bookshop_common.models import Author, Book, Order
+from examples.bookshop_common.models import Author, Book, Customer, Order
 from fastapi_boundary import SyncRepository
 
 
@@ -61,3 +61,20 @@ class OrderRepository(SyncRepository):
         self._session.add(order)
         self._session.flush()
         return order
+
+    def get(self, order_id: int) -> Order | None:
+        return self._session.get(Order, order_id)
+
+
+class CustomerRepository(SyncRepository):
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, name: str, password_salt: bytes, password_hash: bytes) -> Customer:
+        customer = Customer(name=name, password_salt=password_salt, password_hash=password_hash)
+        self._session.add(customer)
+        self._session.flush()
+        return customer
+
+    def get_by_name(self, name: str) -> Customer | None:
+        return self._session.scalar(select(Customer).where(Customer.name == name))

@@ -6,17 +6,22 @@ raises ``RouteModeError`` at import time.
 
 from typing import Any
 
+from fastapi.responses import PlainTextResponse
+
 from examples.bookshop_common.schemas import (
     AuthorCreate,
     AuthorRead,
     BookCreate,
     BookRead,
+    Credentials,
+    CustomerCreate,
+    CustomerRead,
     OrderCreate,
     OrderRead,
 )
 from fastapi_boundary import SyncRouter
 
-from .dependencies import CatalogServiceDep, OrderServiceDep
+from .dependencies import CatalogServiceDep, CustomerServiceDep, OrderServiceDep
 
 router = SyncRouter(tags=["bookshop"])
 
@@ -60,3 +65,20 @@ def get_book(book_id: int, catalog: CatalogServiceDep) -> BookRead:
 )
 def place_order(payload: OrderCreate, orders: OrderServiceDep) -> OrderRead:
     return OrderRead.model_validate(orders.place_order(payload.book_id, payload.quantity))
+
+
+@router.get("/orders/{order_id}/receipt", response_class=PlainTextResponse, responses=NOT_FOUND)
+def get_receipt(order_id: int, orders: OrderServiceDep) -> str:
+    return orders.receipt(order_id)
+
+
+@router.post("/customers", status_code=201, responses={409: {"description": "The name is taken"}})
+def register_customer(payload: CustomerCreate, customers: CustomerServiceDep) -> CustomerRead:
+    password = payload.password.get_secret_value()
+    return CustomerRead.model_validate(customers.register(payload.name, password))
+
+
+@router.post("/login", responses={401: {"description": "Wrong name or password"}})
+def login(payload: Credentials, customers: CustomerServiceDep) -> CustomerRead:
+    password = payload.password.get_secret_value()
+    return CustomerRead.model_validate(customers.authenticate(payload.name, password))

@@ -1,15 +1,30 @@
 """Sync services: the business rules, over sync repositories only.
 
 A ``SyncService`` may depend only on sync layers: handing it an async
-repository raises ``LayerDependencyError`` when the class is created.
+repository raises ``LayerDependencyError`` when the class is created.  The
+shared ``ReceiptArchive`` is one (file I/O), and the password hash is plain
+sync CPU work: both are called directly, in the endpoint's threadpool thread.
 """
 
-from examples.bookshop_common.errors import NotFoundError, OutOfStockError
-from examples.bookshop_common.models import Author, Book, Order
+from examples.bookshop_common.errors import (
+    AuthenticationError,
+    NameTakenError,
+    NotFoundError,
+    OutOfStockError,
+)
+from examples.bookshop_common.models import Author, Book, Customer, Order
+from examples.bookshop_common.passwords import (
+    DECOY_HASH,
+    DECOY_SALT,
+    check_password,
+    hash_password,
+    new_salt,
+)
+from examples.bookshop_common.receipts import ReceiptArchive, render_receipt
 from examples.bookshop_common.schemas import BookCreate
 from fastapi_boundary import SyncService
 
-from .repositories import AuthorRepository, BookRepository, OrderRepository
+from .repositories import AuthorRepository, BookRepository, CustomerRepository, OrderRepository
 
 
 class CatalogService(SyncService):
@@ -48,11 +63,14 @@ class CatalogService(SyncService):
 
 
 class OrderService(SyncService):
-    """Orders take copies out of stock, never more than there are."""
+    """Orders take copies out of stock, never more than there are; each leaves a receipt."""
 
-    def __init__(self, books: BookRepository, orders: OrderRepository) -> None:
+    def __init__(
+        self, books: BookRepository, orders: OrderRepository, receipts: ReceiptArchive
+    ) -> None:
         self._books = books
         self._orders = orders
+        self._receipts = receipts
 
     def quote(self, book: Book, quantity: int) -> int:
         """The price of ``quantity`` copies, in cents."""
@@ -68,4 +86,42 @@ class OrderService(SyncService):
                 f"only {book.stock} {copies} of {book.title!r} in stock; {quantity} ordered"
             )
         book.stock -= quantity
-        return self._orders.add(book.id, quantity, self.quote(book, quantity))
+        order = self._orders.add(book.id, quantity, self.quote(book, quantity))
+        # before the commit: a receipt that cannot be written rolls the order back
+        self._receipts.write(order.id, render_receipt(order, book))
+        return order
+
+    def receipt(self, order_id: int) -> str:
+        if self._orders.get(order_id) is None:
+            raise NotFoundError(f"order {order_id} not found")
+        text = self._receipts.read(order_id)
+        if text is None:
+            raise NotFoundError(f"no receipt for order {order_id}")
+        return text
+
+
+class CustomerService(SyncService):
+    """Customer accounts: a name and a password, kept only as its salted hash.
+
+    The hash is CPU work; called directly, it runs here, in the threadpool
+    thread FastAPI gave the endpoint, never on the event loop.
+    """
+
+    def __init__(self, customers: CustomerRepository) -> None:
+        self._customers = customers
+
+    def register(self, name: str, password: str) -> Customer:
+        name = name.strip()
+        if self._customers.get_by_name(name) is not None:
+            raise NameTakenError(f"the name {name!r} is taken")
+        salt = new_salt()
+        return self._customers.add(name, salt, hash_password(password, salt))
+
+    def authenticate(self, name: str, password: str) -> Customer:
+        customer = self._customers.get_by_name(name.strip())
+        if customer is None:
+            check_password(password, DECOY_SALT, DECOY_HASH)  # as slow as a wrong password
+            raise AuthenticationError
+        if not check_password(password, customer.password_salt, customer.password_hash):
+            raise AuthenticationError
+        return customer

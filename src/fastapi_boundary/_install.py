@@ -18,6 +18,7 @@ from typing import Any
 
 from ._config import CheckMode, current_mode
 from ._errors import BoundaryError, BoundaryViolationsError, LimiterError
+from ._processes import _check_size as _check_pool_size
 from ._processes import default_process_pool
 from ._render import render_table
 from ._sites import app_name
@@ -73,7 +74,7 @@ def install(
     sizes = _sizes(threads, limiters)
     pool = default_process_pool()
     if processes is not None:
-        pool.resize(processes)  # validates: an error now, not at start-up
+        _check_pool_size(processes)  # an error now; the pool is resized when the app starts
     if getattr(app, _INSTALLED, False):
         return app
     inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
@@ -93,6 +94,7 @@ def install(
                     )
                 logger.warning("boundary violations found at start-up:\n%s", render_table(report))
         if processes is not None:
+            pool.resize(processes)
             await pool.start()
         try:
             async with inner(lifespan_app) as state:

@@ -138,7 +138,7 @@ def _mixing_fix(subject: str, subject_info: LayerInfo, other: str, other_info: L
             f"give {subject} an async {other_info.kind} (over an async driver such as "
             f"SQLAlchemy's AsyncSession), or make {subject} a sync {subject_info.kind} so the "
             f"whole chain stays sync; async code may reach sync code only through one explicit "
-            f"offload at the boundary (await run_in_threadpool(...))"
+            f"offload at the boundary (to_async(service), or await run_blocking(...))"
         )
     return (
         f"a sync {subject_info.kind} cannot await: give {subject} a sync "
@@ -222,7 +222,7 @@ def route_dependency_mismatch(
         fix += (
             f", or make {name} a plain def (on a SyncRouter) so the whole request stays sync; "
             f"an async route may reach sync code only through one explicit offload "
-            f"(await run_in_threadpool(...))"
+            f"(a provider returning to_async(service), or await run_blocking(...))"
         )
     else:
         fix += f", or make {name} an async def (on an AsyncRouter)"

@@ -132,7 +132,7 @@ class Limiter:
         self.pool_capacity = pool_capacity(pool, name) if pool is not None else None
         if size is None:
             size = self.pool_capacity or 40
-        self._size = _check_size(size, f"Limiter({name!r}) size")
+        self._size = self.declared_size = _check_size(size, f"Limiter({name!r}) size")
         self._warn_if_larger_than_pool()
         self.abandon_on_cancel = abandon_on_cancel
         self.copy_context_back = copy_context_back
