@@ -268,9 +268,12 @@ def test_install_starts_and_stops_the_process_pool() -> None:
         stats = default_process_pool().statistics()
         return {"total": total, "size": stats.size, "alive": stats.alive}
 
-    install(app, processes=2)
+    before = default_process_pool().size
+    install(app, processes=before + 1)
+    assert default_process_pool().size == before  # nothing changes until the app starts
     with TestClient(app) as client:
-        assert client.get("/cpu").json() == {"total": 5, "size": 2, "alive": 2}
+        assert client.get("/cpu").json() == {"total": 5, "size": before + 1, "alive": before + 1}
+    default_process_pool().resize(before)
     assert default_process_pool().statistics().alive == 0  # stopped with the app
     with pytest.raises(ProcessPoolError, match="whole number of workers >= 1"):
         install(FastAPI(), processes=0)
