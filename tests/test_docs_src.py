@@ -1,9 +1,13 @@
 """The documentation's examples (docs_src/) run, and say what the pages say they say.
 
 Every ``*_right.py`` imports cleanly (and any app it builds passes ``check_app``);
-every ``*_wrong.py`` raises the documented error.  The error messages and CLI
-outputs shown in the docs are kept next to the examples as ``.txt`` files and
-compared exactly; after a deliberate change of wording, refresh them with
+every ``*_wrong.py`` raises the documented error.  The offloading examples
+(``docs_src/offload/``) also run: a right one's async ``main()`` runs with anyio
+and prints what the page shows; a wrong one raises its error on import or from
+its ``main()``.  The error messages, printed outputs and CLI outputs shown in the
+docs are kept next to the examples as ``.txt`` files and compared exactly (with
+process ids, addresses and the repository's absolute path replaced by stable
+stand-ins); after a deliberate change of wording, refresh them with
 ``DOCS_SRC_UPDATE=1 .venv/bin/pytest tests/test_docs_src.py`` and review the diff.
 """
 
@@ -11,14 +15,18 @@ from __future__ import annotations
 
 import gc
 import importlib
+import inspect
 import json
+import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
+import anyio
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -27,10 +35,17 @@ from fastapi_boundary import (
     BoundaryError,
     LayerDeclarationError,
     LayerDependencyError,
+    LimiterError,
     ModeMismatchError,
+    OffloadError,
+    ProcessPicklingError,
+    ProcessPoolError,
+    ProcessTargetError,
     RouteModeError,
+    WorkerCrashedError,
     check_app,
     configure,
+    default_process_pool,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,6 +91,23 @@ WRONG: dict[str, tuple[type[BoundaryError], str, str]] = {
     ),
 }
 
+# offloading examples: module -> (error type, text its message must contain)
+OFFLOAD_WRONG: dict[str, tuple[type[BaseException], str]] = {
+    "docs_src.offload.blocking_wrong": (OffloadError, "Fix: an async def is not blocking"),
+    "docs_src.offload.cancel_wrong": (TimeoutError, ""),
+    "docs_src.offload.choose_wrong": (OffloadError, "Fix: await it directly"),
+    "docs_src.offload.context_wrong": (LookupError, "ContextVar name='tenant'"),
+    "docs_src.offload.cpu_wrong": (ProcessTargetError, "a nested function or closure has none"),
+    "docs_src.offload.crash_wrong": (WorkerCrashedError, "was killed by SIGKILL"),
+    "docs_src.offload.dependency_wrong": (OffloadError, "FastAPI already awaits it"),
+    "docs_src.offload.errors_wrong": (ProcessPicklingError, "cannot be sent back"),
+    "docs_src.offload.lifecycle_wrong": (ProcessPoolError, "whole number of workers >= 1"),
+    "docs_src.offload.limiter_wrong": (LimiterError, "SingletonThreadPool has none"),
+    "docs_src.offload.nested_wrong": (TimeoutError, ""),
+    "docs_src.offload.pickling_wrong": (ProcessPicklingError, "positional argument 'rows'"),
+    "docs_src.offload.proxy_wrong": (OffloadError, "it is async already"),
+}
+
 # (arguments after `fastapi-boundary check`, expected exit status, stream shown, file)
 CLI_RUNS: list[tuple[list[str], int, str, str]] = [
     (["docs_src.quickstart.main:app"], 0, "stdout", "quickstart/check.txt"),
@@ -97,6 +129,7 @@ def _module_name(path: Path) -> str:
 
 RIGHT_MODULES = sorted(_module_name(p) for p in DOCS_SRC.rglob("*_right.py"))
 WRONG_MODULES = sorted(_module_name(p) for p in DOCS_SRC.rglob("*_wrong.py"))
+OFFLOAD_RIGHT = [name for name in RIGHT_MODULES if name.startswith("docs_src.offload.")]
 
 
 def _forget_docs_src() -> None:
@@ -134,7 +167,7 @@ def _compare(relative: str, actual: str) -> None:
 
 
 def test_every_wrong_example_is_listed() -> None:
-    assert sorted(WRONG) == WRONG_MODULES
+    assert sorted([*WRONG, *OFFLOAD_WRONG]) == WRONG_MODULES
 
 
 @pytest.mark.parametrize("name", RIGHT_MODULES)
@@ -147,7 +180,7 @@ def test_right_example_imports_cleanly(name: str) -> None:
         assert report.routes
 
 
-@pytest.mark.parametrize("name", WRONG_MODULES)
+@pytest.mark.parametrize("name", sorted(WRONG))
 def test_wrong_example_raises_the_documented_error(name: str) -> None:
     error_type, code, fix = WRONG[name]
     with pytest.raises(BoundaryError) as caught:
@@ -267,3 +300,101 @@ def test_deferred_reference_stops_start_up() -> None:
         "BoundaryViolationsError ['R3']\n"
         "FastAPI app 'FastAPI' has boundary violations; refusing to start:\n"
     )
+
+
+# --- the offloading page ------------------------------------------------------------------
+
+
+def _stable(text: str) -> str:
+    """What varies from run to run or machine to machine, replaced by stable stand-ins."""
+    text = text.replace(f"{ROOT}{os.sep}", "")
+    text = re.sub(r"\b(Worker process|pid) \d+", r"\1 12345", text)
+    return re.sub(r" at 0x[0-9a-f]+", " at 0x7f0000000000", text)
+
+
+def _shown(error: BaseException) -> str:
+    """An error as the last line of its traceback shows it."""
+    kind = type(error)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    message = str(error)
+    return f"{name}: {message}\n" if message else f"{name}\n"
+
+
+def _run_main(module: ModuleType) -> None:
+    main = getattr(module, "main", None)
+    if main is not None:
+        assert inspect.iscoroutinefunction(main), f"{module.__name__}.main must be an async def"
+        anyio.run(main)
+
+
+@pytest.fixture
+def _default_pool_restored() -> Iterator[None]:
+    """Examples use the default process pool: stop its workers and restore its size after."""
+    pool = default_process_pool()
+    size = pool.size
+    try:
+        yield
+    finally:
+        anyio.run(pool.shutdown)
+        pool.resize(size)
+
+
+def _txt(name: str) -> str:
+    return name.removeprefix("docs_src.").replace(".", "/") + ".txt"
+
+
+@pytest.mark.usefixtures("_default_pool_restored")
+@pytest.mark.parametrize("name", OFFLOAD_RIGHT)
+def test_offload_right_example_runs(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    module = _fresh_import(name)
+    for app in [value for value in vars(module).values() if isinstance(value, FastAPI)]:
+        assert check_app(app).ok
+    if getattr(module, "main", None) is None:
+        return  # nothing to run: importing cleanly is the test
+    _run_main(module)
+    output = _stable(capsys.readouterr().out)
+    if name == "docs_src.offload.errors_right" and sys.version_info < (3, 11):
+        # no exception notes: the worker's traceback is the RemoteTraceback cause, framed
+        assert "line 12, in parse_prices\n    raise PriceError(" in output
+        return
+    _compare(_txt(name), output)
+
+
+@pytest.mark.usefixtures("_default_pool_restored")
+@pytest.mark.parametrize("name", sorted(OFFLOAD_WRONG))
+def test_offload_wrong_example_raises_the_documented_error(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    error_type, text = OFFLOAD_WRONG[name]
+    with pytest.raises(error_type) as caught:
+        _run_main(_fresh_import(name))
+    error = caught.value
+    assert type(error) is error_type
+    assert text in str(error)
+    if isinstance(error, BoundaryError):
+        assert error.violations == ()  # usage errors and failures, not rule violations
+        if not isinstance(error, WorkerCrashedError):  # a crash is not a misuse
+            assert "Fix: " in str(error)  # every misuse error says what to do instead
+    _compare(_txt(name), _stable(capsys.readouterr().out + _shown(error)))
+
+
+def test_a_limiter_larger_than_its_pool_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    db = _fresh_import("docs_src.offload.db").db
+    with caplog.at_level(logging.WARNING, logger="fastapi_boundary"):
+        db.size = 8  # what install(app, limiters={"db": 8}) does at start-up
+    (record,) = caplog.records
+    _compare("offload/pool_warning.txt", f"{record.levelname}:{record.name}:{record.message}\n")
+
+
+def test_cpu_bound_in_a_script_and_with_python_m() -> None:
+    script = _run("docs_src/offload/script.py")
+    assert script.returncode == 1
+    assert "Traceback" in script.stderr
+    _compare("offload/script_main.txt", _stable(script.stderr.splitlines()[-1] + "\n"))
+    module = _run("-m", "docs_src.offload.script")
+    assert module.returncode == 0, module.stderr
+    _compare("offload/script_module.txt", module.stdout)

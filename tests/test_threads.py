@@ -120,7 +120,7 @@ async def test_blocking_marks_without_wrapping_and_chooses_the_limiter() -> None
 
 
 def test_blocking_misuse() -> None:
-    with pytest.raises(OffloadError, match="@blocking marks sync functions.*coroutine function"):
+    with pytest.raises(OffloadError, match="@blocking marks sync functions.*is an async def"):
 
         @blocking
         async def fetch() -> None: ...

@@ -133,5 +133,8 @@ def main(request_fd: int, response_fd: int) -> None:
         if message is None:
             return
         status, body = handle(message)
-        _write_all(response_fd, RESPONSE_HEADER.pack(status, len(body)) + body)
+        try:
+            _write_all(response_fd, RESPONSE_HEADER.pack(status, len(body)) + body)
+        except BrokenPipeError:  # the parent shut the pool down meanwhile: nothing to answer
+            return
         del message, body

@@ -404,7 +404,11 @@ def blocking(
         raw = target.__func__ if isinstance(target, (staticmethod, classmethod)) else target
         shape = shape_of(raw)
         if shape.mode is not Mode.SYNC or shape.shape is Shape.CLASS:
-            kind = "a class" if shape.shape is Shape.CLASS else shape.shape.value
+            kind = {
+                Shape.CLASS: "a class",
+                Shape.COROUTINE_FUNCTION: "an async def",
+                Shape.ASYNC_GENERATOR_FUNCTION: "an async generator",
+            }.get(shape.shape, f"a {shape.shape.value}")
             raise OffloadError(
                 f"@blocking marks sync functions; {display_name(raw)} ({site_of(raw)}) is {kind}. "
                 f"Fix: an async def is not blocking (await it); put @blocking on the sync "

@@ -1,0 +1,1 @@
+"""Examples of the offloading page: threads, processes, and their errors."""
