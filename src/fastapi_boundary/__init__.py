@@ -1,5 +1,8 @@
 """fastapi-boundary: declared sync/async layers for FastAPI, checked at import time."""
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from .__about__ import __version__
 from ._config import CheckMode, configure
 from ._dependencies import offload_dependency
@@ -24,14 +27,6 @@ from ._install import install
 from ._layer_info import LayerInfo
 from ._layers import AsyncRepository, AsyncService, SyncRepository, SyncService, layer, pure
 from ._modes import CallableShape, Mode, Shape, shape_of
-from ._processes import (
-    ProcessPool,
-    ProcessPoolStatistics,
-    cpu_bound,
-    default_process_pool,
-    is_cpu_bound,
-    run_cpu,
-)
 from ._proxy import AsyncProxy, to_async
 from ._report import AppReport, DependencyNode, RouteReport
 from ._sites import Site
@@ -103,3 +98,36 @@ __all__ = [
     "shape_of",
     "to_async",
 ]
+
+# The process pool (subprocess, pickle, pipes) is imported on first use: most apps never
+# run CPU work in processes, and importing it costs more than the rest of the package.
+_LAZY = frozenset(
+    {
+        "ProcessPool",
+        "ProcessPoolStatistics",
+        "cpu_bound",
+        "default_process_pool",
+        "is_cpu_bound",
+        "run_cpu",
+    }
+)
+
+if _TYPE_CHECKING:
+    from ._processes import (
+        ProcessPool,
+        ProcessPoolStatistics,
+        cpu_bound,
+        default_process_pool,
+        is_cpu_bound,
+        run_cpu,
+    )
+
+
+def __getattr__(name: str) -> _Any:
+    if name in _LAZY:
+        from . import _processes
+
+        value = getattr(_processes, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fastapi_boundary' has no attribute {name!r}")

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from ._config import CheckMode, current_mode
 from ._errors import BoundaryError, BoundaryViolationsError, LimiterError
-from ._processes import _check_size as _check_pool_size
-from ._processes import default_process_pool
 from ._render import render_table
 from ._sites import app_name
 from ._threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
@@ -72,9 +71,10 @@ def install(
     if mode not in ("strict", "warn", "off"):
         raise BoundaryError(f"install(check=...) must be 'strict', 'warn' or 'off'; got {mode!r}")
     sizes = _sizes(threads, limiters)
-    pool = default_process_pool()
     if processes is not None:
-        _check_pool_size(processes)  # an error now; the pool is resized when the app starts
+        from ._processes import _check_size
+
+        _check_size(processes)  # an error now; the pool is resized when the app starts
     if getattr(app, _INSTALLED, False):
         return app
     inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
@@ -94,13 +94,17 @@ def install(
                     )
                 logger.warning("boundary violations found at start-up:\n%s", render_table(report))
         if processes is not None:
-            pool.resize(processes)
-            await pool.start()
+            from ._processes import default_process_pool
+
+            default_process_pool().resize(processes)
+            await default_process_pool().start()
         try:
             async with inner(lifespan_app) as state:
                 yield state
         finally:
-            await pool.shutdown()
+            processes_module = sys.modules.get(f"{__package__}._processes")
+            if processes_module is not None:  # the pool exists only if something used it
+                await processes_module.default_process_pool().shutdown()
 
     router.lifespan_context = lifespan
     setattr(app, _INSTALLED, True)
