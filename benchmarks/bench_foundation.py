@@ -12,14 +12,9 @@ See ``benchmarks/README.md`` for what each figure means.
 
 from __future__ import annotations
 
-import argparse
-import datetime
 import gc
-import importlib.metadata
 import json
 import os
-import platform
-import shlex
 import shutil
 import statistics
 import subprocess
@@ -32,10 +27,20 @@ from pathlib import Path
 from typing import Any
 
 import fastapi_boundary
+from _harness import (
+    RESULTS_DIR,
+    argument_parser,
+    header,
+    progress_count,
+    publish,
+    report,
+    rotation,
+    spread,
+    verdict,
+)
 from fastapi_boundary import AsyncService, CheckMode, SyncService
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "foundation.txt"
+RESULTS = RESULTS_DIR / "foundation.txt"
 MODE_VAR = "FASTAPI_BOUNDARY_MODE"
 
 CALL_BUDGET = 1.02
@@ -76,20 +81,6 @@ class Paired:
         return statistics.median(self.ratios)
 
 
-def spread(values: Sequence[float], digits: int = 3) -> str:
-    """``min-max`` and, with enough samples, the interquartile range."""
-    low, high = min(values), max(values)
-    text = f"min-max {low:.{digits}f}-{high:.{digits}f}"
-    if len(values) >= 4:
-        q1, _, q3 = statistics.quantiles(values, n=4)
-        text += f", IQR {q1:.{digits}f}-{q3:.{digits}f}"
-    return text
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def interleave(
     reps: int, run_a: Callable[[], float], run_b: Callable[[], float], label: str
 ) -> Paired:
@@ -97,18 +88,10 @@ def interleave(
     a: list[float] = []
     b: list[float] = []
     for rep in range(reps):
-        if rep % 2 == 0:
-            a.append(run_a())
-            b.append(run_b())
-        else:
-            b.append(run_b())
-            a.append(run_a())
-        progress(f"  {label}: {rep + 1}/{reps}")
+        for samples, run in rotation([(a, run_a), (b, run_b)], rep):
+            samples.append(run())
+        progress_count(label, rep + 1, reps)
     return Paired(a, b)
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- 1. method calls on marked vs unmarked classes ---------------------------------------
@@ -637,7 +620,7 @@ def run_check_app(root: Path, processes: int, warm: int) -> tuple[list[str], boo
     samples = []
     for index in range(processes):
         samples.append(run_python(_CHECK_RUNNER, root, *args))
-        progress(f"  check_app: {index + 1}/{processes}")
+        progress_count("check_app", index + 1, processes)
     first = samples[0]
     if first["routes"] != CHECK_SPEC.routes or first["violations"] != 0:
         raise RuntimeError(f"expected {CHECK_SPEC.routes} clean routes: {first}")
@@ -665,34 +648,8 @@ def run_check_app(root: Path, processes: int, warm: int) -> tuple[list[str], boo
 # --- report --------------------------------------------------------------------------------
 
 
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def header() -> list[str]:
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    versions = ", ".join(
-        f"{name} {_version(name)}"
-        for name in ("fastapi-boundary", "fastapi", "starlette", "anyio", "pydantic")
-    )
-    command = shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
-    return [
-        "fastapi-boundary foundation benchmarks",
-        f"date:     {now.isoformat()}",
-        f"machine:  {platform.platform()}, {os.cpu_count()} CPUs, "
-        f"{platform.python_implementation()} {platform.python_version()}",
-        f"versions: {versions}",
-        f"command:  {command}",
-        "Figures are ratios against an anchor measured in the same run, interleaved; "
-        "medians, with spread.",
-    ]
-
-
 def parse_args(argv: Sequence[str] | None) -> Options:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argument_parser(__doc__)
     defaults = Options()
     parser.add_argument("--calls", type=int, default=defaults.calls, help="calls per sample")
     parser.add_argument("--call-reps", type=int, default=defaults.call_reps)
@@ -715,28 +672,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     if options.build_reps < 7:
         raise SystemExit("--build-reps must be at least 7")
-    lines = [*header(), ""]
-    verdicts: list[bool] = []
+    head = header(
+        "fastapi-boundary foundation benchmarks",
+        ("fastapi-boundary", "fastapi", "starlette", "anyio", "pydantic"),
+    )
+    results: list[tuple[list[str], bool]] = []
     gc.collect()
-    section, ok = run_calls(options)
-    lines.extend([*section, ""])
-    verdicts.append(ok)
+    results.append(run_calls(options))
     root = Path(tempfile.mkdtemp(prefix="bench_foundation_"))
     try:
-        section, ok = run_build(root, options.build_reps)
-        lines.extend([*section, ""])
-        verdicts.append(ok)
-        section, ok = run_check_app(root, options.check_processes, options.check_warm)
-        lines.extend(section)
-        verdicts.append(ok)
+        results.append(run_build(root, options.build_reps))
+        results.append(run_check_app(root, options.check_processes, options.check_warm))
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    lines.extend(["", f"overall: {verdict(all(verdicts))}"])
-    report = "\n".join(lines) + "\n"
-    print(report, end="")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report)
-    return 0 if all(verdicts) else 1
+    passed = all(ok for _, ok in results)
+    publish(report(head, [section for section, _ in results], passed), RESULTS)
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

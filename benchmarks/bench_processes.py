@@ -19,32 +19,37 @@ exit status is 1 when a budget is missed.  See ``benchmarks/README.md``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import concurrent.futures
-import datetime
 import gc
-import importlib.metadata
 import multiprocessing
 import os
-import platform
-import shlex
 import statistics
 import sys
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
 import anyio.to_process
 
 import process_targets  # benchmarks/ is sys.path[0]: every pool's workers import it by name
+from _harness import (
+    RESULTS_DIR,
+    argument_parser,
+    header,
+    progress,
+    progress_count,
+    publish,
+    report,
+    rotation,
+    spread,
+    verdict,
+)
 from fastapi_boundary._processes import ProcessPool
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "processes.txt"
+RESULTS = RESULTS_DIR / "processes.txt"
 
 ANYIO_BUDGET = 1.1
 EXECUTOR_BUDGET = 0.6
@@ -62,27 +67,6 @@ class Options:
     burst: int = 200
     burst_reps: int = 15
     burst_ms: float = 1.0
-
-
-# --- statistics --------------------------------------------------------------------------
-
-
-def spread(values: Sequence[float], digits: int = 3) -> str:
-    """``min-max`` and, with enough samples, the interquartile range."""
-    low, high = min(values), max(values)
-    text = f"min-max {low:.{digits}f}-{high:.{digits}f}"
-    if len(values) >= 4:
-        q1, _, q3 = statistics.quantiles(values, n=4)
-        text += f", IQR {q1:.{digits}f}-{q3:.{digits}f}"
-    return text
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- the three sides ---------------------------------------------------------------------
@@ -138,13 +122,12 @@ async def round_trip(sides: Sides, options: Options) -> tuple[list[str], bool]:
     noop = process_targets.noop
     gc.collect()
     for index in range(options.calls):
-        shift = index % len(named)
-        for name, call in named[shift:] + named[:shift]:
+        for name, call in rotation(named, index):
             started = clock()
             await call(noop)
             times[name].append(clock() - started)
         if (index + 1) % 500 == 0:
-            progress(f"  round trip: {index + 1}/{options.calls}")
+            progress_count("round trip", index + 1, options.calls)
     ours = times["run_cpu"]
     lines = [
         f"1. Round trip of a no-op in a warm worker process, {options.calls} calls per side "
@@ -189,11 +172,10 @@ async def burst(sides: Sides, options: Options, iterations: int) -> list[str]:
         return time.perf_counter() - started
 
     for rep in range(options.burst_reps):
-        shift = rep % len(named)
-        for name, call in named[shift:] + named[:shift]:
+        for name, call in rotation(named, rep):
             gc.collect()
             walls[name].append(await one_burst(call))
-        progress(f"  burst: {rep + 1}/{options.burst_reps}")
+        progress_count("burst", rep + 1, options.burst_reps)
     one_call = _median_time(process_targets.crunch, iterations)
     lines = [
         f"2. {options.burst} concurrent calls of a ~{options.burst_ms:g} ms CPU-bound function, "
@@ -235,32 +217,8 @@ def calibrate(milliseconds: float) -> int:
 # --- report ------------------------------------------------------------------------------
 
 
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def header() -> list[str]:
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    versions = ", ".join(f"{name} {_version(name)}" for name in ("fastapi-boundary", "anyio"))
-    command = shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
-    return [
-        "fastapi-boundary process offload benchmarks",
-        f"date:     {now.isoformat()}",
-        f"machine:  {platform.platform()}, {os.cpu_count()} CPUs, "
-        f"{platform.python_implementation()} {platform.python_version()}",
-        f"versions: {versions}; event loop: asyncio; ProcessPoolExecutor start method: "
-        f"{multiprocessing.get_start_method()}",
-        f"command:  {command}",
-        "Figures are ratios against anchors measured in the same run, interleaved; medians, "
-        "with spread.",
-    ]
-
-
 def parse_args(argv: Sequence[str] | None) -> Options:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argument_parser(__doc__)
     defaults = Options()
     parser.add_argument("--calls", type=int, default=defaults.calls, help="round trips per side")
     parser.add_argument("--block", type=int, default=defaults.block)
@@ -272,7 +230,7 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     return Options(namespace.calls, namespace.block, namespace.burst, namespace.burst_reps)
 
 
-async def run(options: Options) -> tuple[list[str], bool]:
+async def run(options: Options) -> tuple[list[list[str]], bool]:
     iterations = calibrate(options.burst_ms)
     sides = Sides()
     try:
@@ -282,19 +240,24 @@ async def run(options: Options) -> tuple[list[str], bool]:
         second = await burst(sides, options, iterations)
     finally:
         await sides.close()
-    return [*first, "", *second], passed
+    return [first, second], passed
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = parse_args(argv)
     started = time.perf_counter()
-    lines, passed = anyio.run(run, options)
-    lines = [*header(), "", *lines, "", f"overall: {verdict(passed)}"]
+    sections, passed = anyio.run(run, options)
+    head = header(
+        "fastapi-boundary process offload benchmarks",
+        ("fastapi-boundary", "anyio"),
+        versions_note="; event loop: asyncio; ProcessPoolExecutor start method: "
+        f"{multiprocessing.get_start_method()}",
+        summary="Figures are ratios against anchors measured in the same run, interleaved; "
+        "medians, with spread.",
+    )
+    lines = report(head, sections, passed)
     lines.append(f"(run took {time.perf_counter() - started:.0f} s)")
-    report = "\n".join(lines) + "\n"
-    print(report, end="")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(report)
+    publish(lines, RESULTS)
     return 0 if passed else 1
 
 

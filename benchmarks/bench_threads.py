@@ -21,14 +21,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime
 import gc
-import importlib.metadata
 import math
 import os
-import platform
 import random
-import shlex
 import shutil
 import socket
 import statistics
@@ -47,10 +43,20 @@ from asgiref.sync import sync_to_async
 from asyncer import asyncify
 from starlette.concurrency import run_in_threadpool
 
+from _harness import (
+    RESULTS_DIR,
+    SUMMARY,
+    argument_parser,
+    header,
+    progress_count,
+    publish,
+    report,
+    spread,
+    verdict,
+)
 from fastapi_boundary import Limiter, run_blocking, to_async
 
-HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results" / "threads.txt"
+RESULTS = RESULTS_DIR / "threads.txt"
 
 CALL_BUDGET = 1.05  # run_blocking per call vs anyio, and below starlette's and asyncer's ratios
 BURST_BUDGET = 1.0  # run_blocking burst wall time vs anyio's default limiter
@@ -81,29 +87,11 @@ class Options:
 # --- statistics ----------------------------------------------------------------------------
 
 
-def spread(values: Sequence[float], digits: int = 3) -> str:
-    """``min-max`` and, with enough samples, the interquartile range."""
-    low, high = min(values), max(values)
-    text = f"min-max {low:.{digits}f}-{high:.{digits}f}"
-    if len(values) >= 4:
-        q1, _, q3 = statistics.quantiles(values, n=4)
-        text += f", IQR {q1:.{digits}f}-{q3:.{digits}f}"
-    return text
-
-
 def percentile(values: Sequence[float], pct: float) -> float:
     """The ``pct``-th percentile (nearest rank on the sorted values)."""
     ordered = sorted(values)
     rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
-def progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -183,7 +171,7 @@ async def measure_calls(options: Options) -> Rows:
             await op()
             rows.add(name, clock() - start)
         if (index + 1) % step == 0:
-            progress(f"  per-call: {index + 1}/{options.calls}")
+            progress_count("per-call", index + 1, options.calls)
     return rows
 
 
@@ -267,7 +255,7 @@ async def measure_bursts(options: Options) -> Rows:
                 burst = await one_burst(ops[name], options.burst_size, options.burst_sleep)
                 best = min(best, burst)
             rows.add(name, best)
-        progress(f"  burst: {rep + 1}/{options.burst_reps}")
+        progress_count("burst", rep + 1, options.burst_reps)
     return rows
 
 
@@ -532,7 +520,7 @@ def run_e2e(options: Options) -> tuple[list[str], bool]:
                     url = running[server_label].base_url
                     result = measured_round(url, options, blocking_clients)
                     results[label].append(result)
-                progress(f"  end to end: {rep + 1}/{options.e2e_rounds}")
+                progress_count("end to end", rep + 1, options.e2e_rounds)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     elapsed = time.perf_counter() - started
@@ -572,47 +560,8 @@ def run_e2e(options: Options) -> tuple[list[str], bool]:
 # --- report --------------------------------------------------------------------------------
 
 
-def _version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def header() -> list[str]:
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    names = (
-        "fastapi-boundary",
-        "fastapi",
-        "starlette",
-        "anyio",
-        "asyncer",
-        "asgiref",
-        "httpx",
-        "uvicorn",
-        "h11",
-        "uvloop",
-        "httptools",
-    )
-    versions = ", ".join(f"{name} {_version(name)}" for name in names)
-    command = shlex.join(getattr(sys, "orig_argv", [sys.executable, *sys.argv]))
-    return [
-        "fastapi-boundary thread offload benchmarks",
-        f"date:     {now.isoformat()}",
-        f"machine:  {platform.platform()}, {os.cpu_count()} CPUs, "
-        f"{platform.python_implementation()} {platform.python_version()}",
-        f"versions: {versions}",
-        f"command:  {command}",
-        "Figures are ratios against an anchor measured in the same run, interleaved; "
-        "medians, with spread. Event loop: asyncio.",
-    ]
-
-
 def parse_args(argv: Sequence[str] | None) -> Options:
-    parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0] if __doc__ else None,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = argument_parser(__doc__, argparse.ArgumentDefaultsHelpFormatter)
     d = Options()
     add = parser.add_argument
     add("--calls", type=int, default=d.calls, help="1: calls per side (at least 5000)")
@@ -665,20 +614,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     # this process's heap are harness noise, not a cost of what is measured.
     gc.collect()
     gc.freeze()
-    lines = [*header(), ""]
-    verdicts: list[bool] = []
+    head = header(
+        "fastapi-boundary thread offload benchmarks",
+        (
+            "fastapi-boundary",
+            "fastapi",
+            "starlette",
+            "anyio",
+            "asyncer",
+            "asgiref",
+            "httpx",
+            "uvicorn",
+            "h11",
+            "uvloop",
+            "httptools",
+        ),
+        summary=f"{SUMMARY} Event loop: asyncio.",
+    )
     runners = {1: run_calls, 2: run_bursts, 3: run_e2e}
-    for number in options.sections:
-        section, ok = runners[number](options)
-        lines.extend([*section, ""])
-        verdicts.append(ok)
-    lines.append(f"overall: {verdict(all(verdicts))}")
-    report = "\n".join(lines) + "\n"
-    print(report, end="")
-    if options.sections == (1, 2, 3):
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(report)
-    return 0 if all(verdicts) else 1
+    results = [runners[number](options) for number in options.sections]
+    passed = all(ok for _, ok in results)
+    complete = options.sections == (1, 2, 3)  # a partial run does not write the results
+    publish(
+        report(head, [section for section, _ in results], passed), RESULTS if complete else None
+    )
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":
