@@ -293,6 +293,16 @@ def _checked_options(func: object) -> BlockingOptions | None:
     with a default on a missing attribute costs an exception each time.
     """
     kind = type(func)
+    if kind is types.FunctionType:  # the hottest case first, with the fewest lookups
+        if func.__code__.co_flags & _ASYNC_CODE:  # type: ignore[attr-defined]
+            _check_offloadable(func)
+        marks = func.__dict__
+        if not marks:
+            return None
+        if "__wrapped__" in marks:
+            _check_offloadable(func)
+        found = marks.get(BLOCKING_ATTR)
+        return found if isinstance(found, BlockingOptions) else None
     if kind in _BUILTIN:
         return None  # time.sleep, os.stat ...: sync, and they carry no options
     target = func.__func__ if kind is types.MethodType else func  # type: ignore[attr-defined]
