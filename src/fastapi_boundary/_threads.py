@@ -23,7 +23,7 @@ import logging
 import types
 import weakref
 from asyncio import _get_running_loop as _running_asyncio_loop
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -215,7 +215,14 @@ class Limiter:
 
     async def run(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run the sync ``func(*args, **kwargs)`` in a worker thread under this limiter."""
-        options = _checked_options(func)
+        if (
+            type(func) is types.FunctionType
+            and not func.__code__.co_flags & _ASYNC_CODE
+            and not func.__dict__
+        ):
+            options = None  # a plain, unmarked sync function: decided inline
+        else:
+            options = _checked_options(func)
         held = _held.get()
         if options is None and not held and not self.copy_context_back:
             # the common case, with nothing to combine: the hot path of every offload
@@ -365,10 +372,8 @@ def declared_limiters() -> Mapping[str, Limiter]:
     return dict(_declared)
 
 
-def run_blocking(
-    func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
-) -> Coroutine[Any, Any, T]:
-    """Run a sync callable in a worker thread; await the result.
+async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a sync callable in a worker thread and await its result.
 
     The limiter is the one ``@blocking(limiter=...)`` declared for ``func``,
     else its layer's (``class Repo(SyncRepository, limiter="db")``), else
@@ -376,13 +381,27 @@ def run_blocking(
     against ``func``'s signature.
 
     Raises ``OffloadError`` if ``func`` is an ``async def`` or a coroutine.
-    A plain function returning the limiter's coroutine (rather than an
-    ``async def`` awaiting it) saves a coroutine frame on every offload.
     """
-    kind = type(func)
-    if (kind is types.FunctionType and BLOCKING_ATTR not in func.__dict__) or kind in _BUILTIN:
-        return DEFAULT_LIMITER.run(func, *args, **kwargs)  # the common cases, directly
-    return resolve_limiter(None, func).run(func, *args, **kwargs)
+    if (
+        type(func) is types.FunctionType
+        and not func.__code__.co_flags & _ASYNC_CODE
+        and not func.__dict__
+        and not _held.get()
+        and not DEFAULT_LIMITER.copy_context_back
+    ):
+        # The hottest path (a plain, unmarked sync function, not nested), inlined: every
+        # call layer between the caller and anyio delays the worker's start (the GIL).
+        token = _held.set(DEFAULT_LIMITER._holding)
+        try:
+            return await anyio.to_thread.run_sync(
+                functools.partial(func, **kwargs) if kwargs else func,
+                *args,
+                abandon_on_cancel=DEFAULT_LIMITER.abandon_on_cancel,
+                limiter=DEFAULT_LIMITER._capacity(),
+            )
+        finally:
+            _held.reset(token)
+    return await resolve_limiter(None, func).run(func, *args, **kwargs)
 
 
 @overload
