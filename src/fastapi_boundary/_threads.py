@@ -382,14 +382,16 @@ async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwarg
 
     Raises ``OffloadError`` if ``func`` is an ``async def`` or a coroutine.
     """
+    kind = type(func)
     if (
-        type(func) is types.FunctionType
-        and not func.__code__.co_flags & _ASYNC_CODE
-        and not func.__dict__
-        and not _held.get()
-        and not DEFAULT_LIMITER.copy_context_back
-    ):
-        # The hottest path (a plain, unmarked sync function, not nested), inlined: every
+        (
+            kind is types.FunctionType
+            and not func.__code__.co_flags & _ASYNC_CODE
+            and not func.__dict__
+        )
+        or kind in _BUILTIN
+    ) and not (_held.get() or DEFAULT_LIMITER.copy_context_back):
+        # The hottest path (a plain unmarked function or a C function, not nested): every
         # call layer between the caller and anyio delays the worker's start (the GIL).
         token = _held.set(DEFAULT_LIMITER._holding)
         try:
