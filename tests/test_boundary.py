@@ -277,3 +277,17 @@ def test_install_starts_and_stops_the_process_pool() -> None:
     assert default_process_pool().statistics().alive == 0  # stopped with the app
     with pytest.raises(ProcessPoolError, match="whole number of workers >= 1"):
         install(FastAPI(), processes=0)
+
+
+def test_the_audit_shows_a_proxy_provider_as_the_boundary() -> None:
+    app = FastAPI()
+
+    async def count(catalog: Annotated[AsyncProxy[CatalogService], Depends(get_catalog)]) -> int:
+        return 0
+
+    app.add_api_route("/count", count)
+    (route,) = check_app(app).routes
+    assert route.endpoint is not None
+    (provider,) = route.endpoint.children
+    assert provider.note == "offload boundary: hands out AsyncProxy[CatalogService]"
+    assert provider.layer is None

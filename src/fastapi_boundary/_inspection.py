@@ -121,6 +121,13 @@ def _provided_layer(
     return None
 
 
+def _note_for(call: Any, classified: bool, is_layer: bool) -> str | None:
+    if not classified:
+        return f"unclassified: {type(call).__name__} is not callable"
+    boundary = None if is_layer else refs.offload_target(call)
+    return f"offload boundary: hands out {boundary}" if boundary else None
+
+
 def _node(
     dependant: Any, name: str, parameter_annotation: Callable[[], Any] | None
 ) -> DependencyNode:
@@ -136,7 +143,7 @@ def _node(
             layer=layer[0] if layer else None,
             layer_name=display_name(layer[1]) if layer else None,
             provides=layer[2] if layer else False,
-            note=None if shape.mode else f"unclassified: {type(call).__name__} is not callable",
+            note=_note_for(call, shape.mode is not None, layer is not None),
             call_object=call,
             layer_owner=layer[1] if layer else None,
         )

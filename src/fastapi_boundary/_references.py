@@ -132,6 +132,23 @@ def provider_returns(provider: object, depth: int = 0) -> tuple[LayerReference |
     return found
 
 
+def offload_target(provider: object) -> str | None:
+    """The sync object a provider hands out behind an explicit boundary (``AsyncProxy[X]``)."""
+    target = inspect.unwrap(provider) if inspect.isroutine(provider) else provider
+    annotations = getattr(target, "__annotations__", None)
+    if not isinstance(annotations, dict) or "return" not in annotations:
+        return None
+    returned = annotations["return"]
+    if isinstance(returned, str):
+        returned = evaluate(returned, getattr(target, "__module__", "") or "", {})
+    origin = typing.get_origin(returned)
+    if origin is None or not getattr(origin, OFFLOAD_ATTR, False):
+        return None
+    wrapped = typing.get_args(returned)
+    name = getattr(wrapped[0], "__qualname__", None) if wrapped else None
+    return f"{origin.__name__}[{name}]" if name else origin.__name__
+
+
 def references_in(
     annotation: object, module: str, localns: Mapping[str, Any], depth: int = 0
 ) -> Iterator[LayerReference | Unresolved]:
