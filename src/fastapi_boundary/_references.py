@@ -104,11 +104,6 @@ _provided: weakref.WeakKeyDictionary[Any, tuple[LayerReference | Unresolved, ...
 )
 
 
-def _provider_return(provider: object, depth: int) -> Iterator[LayerReference | Unresolved]:
-    """Layers a non-layer ``Depends`` provider returns, from its return annotation."""
-    yield from provider_returns(provider, depth)
-
-
 def provider_returns(provider: object, depth: int = 0) -> tuple[LayerReference | Unresolved, ...]:
     """The same, as a tuple: providers are shared by many routes, so the answer is kept."""
     if depth > _MAX_PROVIDER_DEPTH or not callable(provider):
@@ -204,7 +199,7 @@ def _depends_references(depends: Any, depth: int) -> Iterator[LayerReference | U
     if declared is not None:
         yield LayerReference(declared[1], declared[0])
         return
-    yield from _provider_return(dependency, depth)
+    yield from provider_returns(dependency, depth)
 
 
 def _owner_localns(owner: object) -> Mapping[str, Any]:

@@ -23,7 +23,7 @@ import logging
 import types
 import weakref
 from asyncio import _get_running_loop as _running_asyncio_loop
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -367,11 +367,6 @@ def resolve_limiter(spec: Limiter | str | None, func: object = None) -> Limiter:
     return limiter
 
 
-def declared_limiters() -> Mapping[str, Limiter]:
-    """Every limiter declared in this process, by name."""
-    return dict(_declared)
-
-
 async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a sync callable in a worker thread and await its result.
 
@@ -468,8 +463,3 @@ def check_cancelled() -> None:
 def limiter_statistics() -> list[LimiterStatistics]:
     """Statistics of every declared limiter on the running event loop, for metrics."""
     return [limiter.statistics() for limiter in _declared.values()]
-
-
-def blocking_options(func: Callable[..., Any]) -> BlockingOptions | None:
-    """The ``@blocking`` options of ``func`` (``None`` when it is not marked)."""
-    return _options_of(func)
