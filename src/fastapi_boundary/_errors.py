@@ -17,6 +17,7 @@ or ``except RuntimeError`` clauses keep working::
      +-- ProcessPoolError (RuntimeError)      the process pool misconfigured or misused
      |    +-- WorkerCrashedError               a worker process died while running a call
      +-- RemoteTraceback                      a worker's traceback, as ``__cause__`` (Python 3.10)
+     +-- BlockingCallError (RuntimeError)     the guard caught blocking work on the event loop
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ._violations import Violation
 
 __all__ = [
     "AppLoadError",
+    "BlockingCallError",
     "BoundaryError",
     "BoundaryViolationsError",
     "BoundaryWarning",
@@ -162,3 +164,23 @@ for _public in (
     WorkerCrashedError,
 ):
     _public.__module__ = "fastapi_boundary"
+
+
+# --- run-time detection of fake async (see _guard.py) ---
+
+
+class BlockingCallError(BoundaryError, RuntimeError):
+    """A blocking call or a slow synchronous step ran on the event loop thread.
+
+    Raised by the guard in ``strict`` mode.  ``detection`` is the structured
+    record behind the message (what blocked, where, the route, the layer).
+    """
+
+    def __init__(
+        self, message: str, violations: Iterable[Violation] = (), *, detection: object = None
+    ) -> None:
+        super().__init__(message, violations)
+        self.detection = detection
+
+
+BlockingCallError.__module__ = "fastapi_boundary"
