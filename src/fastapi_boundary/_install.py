@@ -6,7 +6,8 @@ app's lifespan (wrapping any lifespan the app already has): sizes the
 limiters, runs the audit (``strict`` refuses to start with the report,
 ``warn`` logs it, ``off`` skips it).  The start-up audit is the latest
 moment a forward reference that could not be resolved at import time is
-checked.
+checked.  ``monitor=`` adds the production monitor middleware, its
+configuration checked at once too.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from typing import Any
 
 from ._config import CheckMode, current_mode
 from ._errors import BoundaryError, BoundaryViolationsError, LimiterError
+from ._monitor import MonitorConfig
 from ._render import render_table
 from ._sites import app_name
 from ._threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
+from .middleware import BoundaryMonitorMiddleware
 from .routing import check_app
 
 __all__ = ["install"]
@@ -44,6 +47,16 @@ def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limi
     return sizes
 
 
+def _add_monitor(app: Any, config: MonitorConfig) -> None:
+    try:
+        app.add_middleware(BoundaryMonitorMiddleware, config=config)
+    except (AttributeError, RuntimeError) as error:
+        raise BoundaryError(
+            f"install(monitor=...) cannot add the monitor middleware to {app_name(app)}: "
+            f"{error}. Fix: call install(app, ...) before the app starts serving."
+        ) from error
+
+
 def install(
     app: Any,
     *,
@@ -51,6 +64,7 @@ def install(
     threads: int | None = None,
     limiters: Mapping[str, int] | None = None,
     processes: int | None = None,
+    monitor: MonitorConfig | Mapping[str, Any] | bool | None = None,
 ) -> Any:
     """Wire the library into ``app``; returns the app so it can wrap a constructor call.
 
@@ -59,7 +73,10 @@ def install(
     ``def`` endpoints and dependencies; anyio's default is 40); ``limiters``
     sizes declared limiters by name.  ``processes`` sizes the worker pool of
     ``run_cpu`` and starts it with the app; either way the pool is shut down
-    when the app stops.  Installing twice is a no-op.
+    when the app stops.  ``monitor`` adds the production monitor
+    (`BoundaryMonitorMiddleware`): a `MonitorConfig`, a mapping of its
+    fields, or ``True`` for the defaults; it starts and stops with the app.
+    Installing twice is a no-op.
     """
     router = getattr(app, "router", None)
     if router is None or not hasattr(router, "lifespan_context"):
@@ -75,8 +92,11 @@ def install(
         from ._processes import _check_size
 
         _check_size(processes)  # an error now; the pool is resized when the app starts
+    monitor_config = MonitorConfig.coerce(monitor)  # an error now, not at start-up
     if getattr(app, _INSTALLED, False):
         return app
+    if monitor_config is not None:
+        _add_monitor(app, monitor_config)
     inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
 
     @contextlib.asynccontextmanager

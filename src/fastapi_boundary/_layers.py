@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, ClassVar, Literal, TypeVar, overload
 
 from . import _references as refs
+from . import _steps
 from ._config import current_mode, enforce
 from ._errors import LayerDeclarationError, LayerDependencyError, ModeMismatchError
 from ._layer_info import LAYER_ATTR, LayerInfo, declared_layer
@@ -252,6 +253,8 @@ def _declare_class(cls: type, explicit: LayerInfo | None) -> None:
             f"{'Sync' if info.mode is Mode.SYNC else 'Async'}Service)) and declare the subclass."
         ) from error
     refs.remember_layer_class(cls)
+    if _steps.active:  # step timing is on: a class created meanwhile is timed too
+        _steps.instrument_class(cls)
     if current_mode() == "off":
         return
     enforce(ModeMismatchError, _method_violations(cls, info))
