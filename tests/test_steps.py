@@ -159,6 +159,12 @@ class EchoRepository(AsyncRepository):
         finally:
             cleaned.append("finally ran")
 
+    async def defaults(self, a: int, b: int = 2, *, c: int = 3) -> int:
+        return a + b + c
+
+    async def positional(self, a: int, b: int = 20) -> int:
+        return a + b
+
     @staticmethod
     async def static_block() -> None:
         time.sleep(BLOCK)
@@ -479,6 +485,23 @@ def test_off_means_no_wrapper_and_deactivate_restores_every_original() -> None:
     assert not getattr(CreatedMeanwhile.__dict__["get"], _steps.TIMED_ATTR, False)
     assert app.routes[-1].dependant.call is route_call  # type: ignore[attr-defined]
     assert _steps.timed_apps() == []
+
+
+def test_timed_methods_take_the_same_arguments(caught: list[Detection]) -> None:
+    async def main() -> list[int]:
+        repo = EchoRepository()
+        return [
+            await repo.positional(1),
+            await repo.positional(1, 2),
+            await repo.positional(a=1, b=3),
+            await repo.defaults(1),
+            await repo.defaults(1, c=10),
+            await repo.defaults(a=1, b=1, c=1),
+        ]
+
+    assert asyncio.run(main()) == [21, 3, 4, 6, 13, 3]
+    with pytest.raises(TypeError, match="positional"):
+        EchoRepository().positional()  # type: ignore[call-arg, unused-coroutine]
 
 
 def test_timed_methods_keep_their_identity_for_introspection(caught: list[Detection]) -> None:

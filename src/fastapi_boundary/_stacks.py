@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from types import CodeType, FrameType
 
@@ -53,11 +53,11 @@ def sample_thread(ident: int, taken: float) -> Sample | None:
     return None if frame is None else Sample(taken, ident, _frames(frame))
 
 
-def threads_running(code: CodeType) -> list[int]:
-    """The threads whose stack holds a frame of ``code`` right now (the stalled loop's)."""
+def threads_running(code: CodeType, among: Collection[int] = ()) -> list[int]:
+    """The threads (``among`` these, if given) whose stack holds a frame of ``code`` now."""
     found = []
     for ident, frame in sys._current_frames().items():
-        if ident == threading.get_ident():
+        if ident == threading.get_ident() or (among and ident not in among):
             continue
         probe: FrameType | None = frame
         while probe is not None:

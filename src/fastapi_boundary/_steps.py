@@ -17,19 +17,21 @@ Turned off again, every original is put back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import random
 import sys
 import types
 import weakref
+from collections import deque
 from collections.abc import Callable, Coroutine, Generator, Iterator
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
 from . import _references as refs
-from ._detection import Detection, is_loop_thread, site_of_frame
+from ._detection import Detection, _loop_threads, is_loop_thread, site_of_frame
 from ._errors import BoundaryError
 from ._layer_info import LAYER_ATTR, LayerInfo
 from ._modes import Mode, Shape, shape_of
@@ -104,10 +106,12 @@ active = False
 _sinks: dict[str, Sink] = {}
 _threshold = float("inf")  # the smallest threshold of the sinks
 _rate = 1.0  # the largest sample rate of the sinks
-_step_start = 0.0  # start of the outermost step running now (0.0: none), for the watchdog
-_claimed = 0.0  # seconds already reported by inner steps and calls (nested ones report once)
-_sample: Sample | None = None  # the watchdog's sample of the stall that started at _sample_key
-_sample_key = 0.0
+# (when, seconds) of blocking reported already, by inner steps and calls: an enclosing step
+# subtracts what was reported during it, so nested layers report once.  Read only when a
+# step was slow, so the fast path has no bookkeeping at all.
+_claims: deque[tuple[float, float]] = deque(maxlen=64)
+# The watchdog's stack samples of threads caught inside a timed step, newest last.
+_samples: deque[Sample] = deque(maxlen=16)
 _watchdog: Watchdog | None = None
 _random = random.random
 
@@ -123,13 +127,26 @@ class _Spec:
     mode: Mode | None
 
 
-def _report_step(spec: _Spec, coro: Any, duration: float, key: float) -> None:
-    global _claimed
-    _claimed += duration
-    sample = _sample if _sample_key == key else None
-    site: Site | None = None
-    if sample is not None and spec.code is not None:
-        site = sample.line_of(spec.code)
+def _line_sampled(code: types.CodeType | None, start: float, end: float) -> Site | None:
+    """The line of ``code`` in the newest watchdog sample taken between ``start`` and ``end``."""
+    if code is None:
+        return None
+    for sample in reversed(_samples):
+        if start <= sample.taken <= end:
+            site = sample.line_of(code)
+            if site is not None:
+                return site
+    return None
+
+
+def _slow_step(spec: _Spec, coro: Any, start: float) -> None:
+    """A step took longer than the smallest threshold: subtract what inner layers reported."""
+    end = perf_counter()
+    duration = end - start - sum(seconds for when, seconds in list(_claims) if when >= start)
+    if duration <= _threshold:
+        return
+    _claims.append((end, duration))
+    site = _line_sampled(spec.code, start, end)
     if site is None:
         frame = getattr(coro, "cr_frame", None)
         site = site_of_frame(frame) if frame is not None else site_of(spec.function)
@@ -162,44 +179,41 @@ def _dispatch(detection: Detection, duration: float) -> None:
 
 @types.coroutine
 def _drive(coro: Coroutine[Any, Any, Any], spec: _Spec) -> Generator[Any, Any, Any]:
-    """Run ``coro`` to completion, timing each synchronous step."""
-    global _step_start
+    """Run ``coro`` to completion, timing each synchronous step.
+
+    The fast path of a step is two ``perf_counter`` calls and a comparison;
+    ``step`` is ``coro.send`` or, to pass an exception in, ``coro.throw``.
+    """
     send = coro.send
+    step: Callable[[Any], Any] = send
     value: Any = None
-    error: BaseException | None = None
     while True:
-        outer = _step_start
         start = perf_counter()
-        if not outer:
-            _step_start = start
-        claimed = _claimed
         try:
-            yielded = send(value) if error is None else coro.throw(error)
+            yielded = step(value)
         except StopIteration as stop:
-            _step_start = outer
-            elapsed = perf_counter() - start - (_claimed - claimed)
-            if elapsed > _threshold:
-                _report_step(spec, coro, elapsed, outer or start)
+            if perf_counter() - start > _threshold:
+                _slow_step(spec, coro, start)
             return stop.value
         except BaseException:
-            _step_start = outer
+            if perf_counter() - start > _threshold:
+                with contextlib.suppress(Exception):  # the coroutine's own error wins
+                    _slow_step(spec, coro, start)
             raise
-        _step_start = outer
-        elapsed = perf_counter() - start - (_claimed - claimed)
-        if elapsed > _threshold:
+        if perf_counter() - start > _threshold:
             try:
-                _report_step(spec, coro, elapsed, outer or start)
+                _slow_step(spec, coro, start)
             except BaseException as raised:  # strict: raised where the coroutine waits
-                value, error = None, raised
+                value, step = raised, coro.throw
                 continue
         try:
             value = yield yielded
-            error = None
+            step = send
         except GeneratorExit:
             coro.close()
             raise
         except BaseException as raised:  # cancellation and errors go into the coroutine
-            value, error = None, raised
+            value, step = raised, coro.throw
 
 
 _DRIVE_CODE = _drive.__code__
@@ -211,16 +225,54 @@ def _mark_coroutine_function(wrapper: Callable[..., Any]) -> None:
         marker(wrapper)
 
 
+_EXACT_TEMPLATE = """
+def make(_boundary_function, _boundary_spec, _boundary_drive, _boundary_draw, _boundary_rate):
+    def timed({params}):
+        {sampling}return _boundary_drive(_boundary_function({params}), _boundary_spec)
+    return timed
+"""
+_SAMPLING = (
+    "if _boundary_draw() >= _boundary_rate:\n"
+    "            return _boundary_function({params})\n"
+    "        "
+)
+_PLAIN_PARAMETERS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+
+
+def _exact_parameters(function: types.FunctionType) -> str | None:
+    """``"self, item_id"`` when the wrapper can repeat the signature (no packing of arguments).
+
+    Forwarding ``*args, **kwargs`` builds a tuple and a dict on every call;
+    a wrapper with the function's own positional-or-keyword parameters (and
+    its defaults) passes them straight on.
+    """
+    code = function.__code__
+    if code.co_flags & _PLAIN_PARAMETERS or code.co_kwonlyargcount or code.co_posonlyargcount:
+        return None
+    names = code.co_varnames[: code.co_argcount]
+    if any(name.startswith("_boundary_") or not name.isidentifier() for name in names):
+        return None
+    return ", ".join(names)
+
+
 def _timed(spec: _Spec) -> Callable[..., Any]:
     """The async wrapper: a plain ``def`` returning a driven awaitable (no extra coroutine)."""
     function = spec.function
-    if _rate >= 1.0:
+    rate, draw = _rate, _random
+    params = _exact_parameters(function) if type(function) is types.FunctionType else None
+    timed: Callable[..., Any]
+    if params is not None:
+        sampling = _SAMPLING.format(params=params) if rate < 1.0 else ""
+        namespace: dict[str, Any] = {}
+        exec(_EXACT_TEMPLATE.format(params=params, sampling=sampling), namespace)
+        timed = namespace["make"](function, spec, _drive, draw, rate)
+        timed.__defaults__ = function.__defaults__
+    elif rate >= 1.0:
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             return _drive(function(*args, **kwargs), spec)
 
     else:
-        rate, draw = _rate, _random
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             if draw() >= rate:
@@ -262,7 +314,6 @@ def _checked(spec: _Spec) -> Callable[..., Any]:
     rate, draw = _rate, _random
 
     def checked(*args: Any, **kwargs: Any) -> Any:
-        global _claimed
         if not _on_loop_thread() or (rate < 1.0 and draw() >= rate):
             return function(*args, **kwargs)
         _report_call(spec, sys._getframe(1))
@@ -270,7 +321,8 @@ def _checked(spec: _Spec) -> Callable[..., Any]:
         try:
             return function(*args, **kwargs)
         finally:
-            _claimed += perf_counter() - start  # reported already: not again as a step
+            end = perf_counter()
+            _claims.append((end, end - start))  # reported already: not again as a step
 
     functools.update_wrapper(checked, function)
     setattr(checked, TIMED_ATTR, True)
@@ -413,31 +465,28 @@ def timed_apps() -> list[Any]:
 
 
 def _restore() -> None:
-    global _claimed, _step_start
     while _patched:
         cls, name, raw = _patched.pop()
         type.__setattr__(cls, name, raw)
     while _dependants:
         dependant, call = _dependants.pop()
         dependant.call = call
-    _claimed = 0.0
-    _step_start = 0.0
+    _claims.clear()
+    _samples.clear()
 
 
 def _tick() -> None:
-    """Watchdog: sample the thread of a step that has run for half the threshold."""
-    global _sample, _sample_key
-    start = _step_start
-    if not start or start == _sample_key:
-        return
+    """Watchdog: sample every thread caught inside a timed step.
+
+    Healthy steps last microseconds, so a tick rarely finds one; a stalled
+    step is found by every tick while it lasts, and `_slow_step` takes the
+    newest sample made during it.
+    """
     now = perf_counter()
-    if now - start < _threshold / 2:
-        return
-    for ident in threads_running(_DRIVE_CODE):
+    for ident in threads_running(_DRIVE_CODE, loop_threads()):
         sample = sample_thread(ident, now)
-        if sample is not None and _step_start == start:
-            _sample, _sample_key = sample, start
-            return
+        if sample is not None:
+            _samples.append(sample)
 
 
 def _apply() -> None:
@@ -458,7 +507,7 @@ def _apply() -> None:
     for app in list(_apps):
         _instrument_routes(app)
     _watchdog = Watchdog(
-        "fastapi-boundary step sampler", min(max(_threshold / 4, 0.001), 0.05), _tick
+        "fastapi-boundary step sampler", min(max(_threshold / 2, 0.001), 0.05), _tick
     )
     _watchdog.start()
 
@@ -485,11 +534,15 @@ def deactivate() -> None:
     detach("guard")
 
 
+def loop_threads() -> list[int]:
+    """Threads registered as running an event loop (empty: look at every thread)."""
+    return list(_loop_threads)
+
+
 def claim(seconds: float) -> None:
     """Count ``seconds`` of the running step as reported already (by an intercepted call).
 
     The enclosing step then reports only the rest, so one blocking call is
     not reported twice, once as a call and once as a step.
     """
-    global _claimed
-    _claimed += seconds
+    _claims.append((perf_counter(), seconds))
