@@ -387,6 +387,7 @@ CATALOG: tuple[BlockingEntry, ...] = (
         "subprocess",
         [
             "subprocess.run",
+            "subprocess.Popen",
             "subprocess.call",
             "subprocess.check_call",
             "subprocess.check_output",
@@ -405,6 +406,7 @@ CATALOG: tuple[BlockingEntry, ...] = (
         ],
         events={
             "subprocess.run": "subprocess.Popen",
+            "subprocess.Popen": "subprocess.Popen",
             "subprocess.call": "subprocess.Popen",
             "subprocess.check_call": "subprocess.Popen",
             "subprocess.check_output": "subprocess.Popen",

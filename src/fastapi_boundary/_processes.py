@@ -272,6 +272,9 @@ def cpu_bound(func: F, /) -> F:
             f"@cpu_bound cannot mark {_describe(raw)}: it is {problem[0]}. Fix: {problem[1]}."
         )
     setattr(raw, CPU_BOUND_ATTR, True)
+    guard = sys.modules.get(f"{__package__}._guard")  # the run-time guard checks it when on
+    if guard is not None and raw is func:
+        return guard.on_marked(func)  # type: ignore[no-any-return]
     return func
 
 

@@ -1,0 +1,408 @@
+"""How the guard sees a blocking call: an audit hook, targeted wrappers, re-bound names.
+
+Three mechanisms, all driven by the catalogue, all undone by `restore`:
+
+- a PEP 578 audit hook (added once per process, a single dict lookup when
+  the guard is off) for entries with an ``audit_event``: it fires however
+  the callable was reached, so ``from time import sleep`` bound before the
+  guard was switched on is caught (CPython 3.11+ emits ``time.sleep``);
+- wrappers set on module attributes and on methods of *Python* classes
+  (``os.stat``, ``socket.socket.connect``, ``requests.Session.request``…);
+  C types (``_io.TextIOWrapper``, ``sqlite3.Cursor``) cannot be patched
+  without forbiddenfruit and are left to step timing;
+- re-binding: module globals of already-imported modules that *are* a wrapped
+  original (``from os import stat``), and ``@blocking``/``@cpu_bound``
+  functions and methods, are replaced by their wrapper.
+
+Off the loop a wrapper costs one ``get_ident()`` and one dict lookup before
+calling the original.  On the loop the slow path decides whether the call
+really blocks (non-blocking sockets, ``block=False``, asyncio's own
+machinery are let through), reports it, and runs the original with the
+thread suspended from the registry so nested calls are not reported twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+from . import _catalog
+from ._catalog import BlockingEntry
+from ._detection import Detection, _loop_threads, get_ident, report, suspended, where
+from ._processes import CPU_BOUND_ATTR
+from ._threads import BLOCKING_ATTR
+
+__all__ = ["Interceptor", "Target", "check", "make_wrapper", "wrap_marked"]
+
+ORIGINAL_ATTR = "__boundary_original__"
+
+#: Caught by their audit event everywhere; wrapping them would touch every file open.
+_AUDIT_ONLY = frozenset({"builtins.open", "io.open", "_io.open", "builtins.input"})
+
+#: Packages whose own calls on the loop are the loop's business (selectors, self-pipe,
+#: non-blocking sockets, the test runner's queues, imports).
+_MACHINERY = frozenset(
+    {
+        "asyncio",
+        "anyio",
+        "trio",
+        "sniffio",
+        "selectors",
+        "concurrent",
+        "uvloop",
+        "uvicorn",
+        "h11",
+        "httptools",
+        "importlib",
+        "zipimport",
+        "linecache",
+        "_pytest",
+        "pytest",
+        "pluggy",
+        "coverage",
+        "fastapi_boundary",
+    }
+)
+
+#: Modules never re-bound: the runtime machinery (and this package).
+_NO_REBIND = _MACHINERY | {"builtins", "sys", "threading", "queue", "socket", "_socket", "ssl"}
+
+_LOCK_KEYWORDS = ("block", "blocking")
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a wrapper reports: the callable's name, its category and the fix."""
+
+    name: str
+    category: str
+    fix: str
+
+    @classmethod
+    def of(cls, entry: BlockingEntry, name: str | None = None) -> Target:
+        return cls(name or entry.name, entry.category, entry.fix)
+
+
+def _package(frame: types.FrameType) -> str:
+    name = frame.f_globals.get("__name__")
+    if isinstance(name, str):
+        return name.partition(".")[0]
+    filename = frame.f_code.co_filename
+    return "importlib" if filename.startswith("<frozen importlib") else ""
+
+
+def _from_machinery(frame: types.FrameType | None) -> bool:
+    """Whether the call was made by the loop's machinery rather than by user code.
+
+    Walk outwards from the caller through standard-library and third-party
+    frames; a machinery package met before any user frame means asyncio,
+    anyio, trio or the import system made the call for its own purposes.
+    """
+    from ._detection import _is_foreign
+
+    while frame is not None:
+        if _package(frame) in _MACHINERY:
+            return True
+        filename = frame.f_code.co_filename
+        if not filename.startswith("<frozen") and not _is_foreign(filename):
+            return False
+        frame = frame.f_back
+    return False
+
+
+def _does_not_block(entry: Target, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Calls that cannot block: non-blocking sockets, ``block=False``, zero timeouts, done waits."""
+    receiver: Any = args[0] if args else None
+    if entry.category == "net" and hasattr(receiver, "gettimeout"):
+        try:
+            return bool(receiver.gettimeout() == 0.0)
+        except OSError:  # a closed socket: the call fails at once
+            return True
+    if entry.name == "select.select":
+        timeout = args[3] if len(args) > 3 else kwargs.get("timeout")
+        return timeout == 0
+    if entry.category != "lock":
+        return False
+    for keyword in _LOCK_KEYWORDS:
+        if kwargs.get(keyword) is False:
+            return True
+    if kwargs.get("timeout") == 0:
+        return True
+    method = entry.name.rpartition(".")[2]
+    if method in ("get", "put"):  # queue.Queue.get(block, timeout) / put(item, block, timeout)
+        positional = args[1:] if method == "get" else args[2:]
+        if positional and positional[0] is False:
+            return True
+    for attribute in ("is_set", "done"):
+        check = getattr(receiver, attribute, None)
+        if callable(check) and check():
+            return True
+    alive = getattr(receiver, "is_alive", None)
+    return callable(alive) and not alive()
+
+
+def check(
+    entry: Target, frame: types.FrameType, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> bool:
+    """On a loop thread: report ``entry`` unless the call cannot block or is the loop's own.
+
+    Returns whether it was reported (and not raised: warn mode, or exempt).
+    """
+    if _does_not_block(entry, args, kwargs) or _from_machinery(frame):
+        return False
+    site, route, layer, mode = where(frame)
+    name, category, fix = entry.name, entry.category, entry.fix
+    report(Detection("call", name, category, site, route, layer, mode, None, fix))
+    return True
+
+
+def _on_loop(
+    entry: Target,
+    original: Callable[..., Any],
+    frame: types.FrameType,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Any:
+    if not check(entry, frame, args, kwargs):
+        with suspended():
+            return original(*args, **kwargs)
+    start = perf_counter()
+    try:
+        with suspended():
+            return original(*args, **kwargs)
+    finally:
+        steps = sys.modules.get(f"{__package__}._steps")
+        if steps is not None:  # step timing must not report this call a second time
+            steps.claim(perf_counter() - start)
+
+
+def make_wrapper(original: Callable[..., Any], entry: Target) -> Callable[..., Any]:
+    """A wrapper that reports ``entry`` when ``original`` runs on a loop thread."""
+    loops = _loop_threads
+    ident = get_ident
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if ident() in loops:
+            return _on_loop(entry, original, sys._getframe(1), args, kwargs)
+        return original(*args, **kwargs)
+
+    with contextlib.suppress(AttributeError, TypeError):  # exotic callables
+        functools.update_wrapper(wrapper, original)
+    setattr(wrapper, ORIGINAL_ATTR, original)
+    return wrapper
+
+
+def _marked_target(func: Any) -> Target | None:
+    """What a ``@blocking``/``@cpu_bound`` function reports (``None`` when unmarked)."""
+    marks = getattr(func, "__dict__", None)
+    if not isinstance(marks, dict) or ORIGINAL_ATTR in marks:
+        return None
+    name = f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}"
+    if marks.get(CPU_BOUND_ATTR) is True:
+        fix = f"run it in a worker process: `await run_cpu({func.__name__}, ...)`"
+    elif BLOCKING_ATTR in marks:
+        fix = f"offload it: `await run_blocking({func.__name__}, ...)`"
+    else:
+        return None
+    return Target(name, "marked", fix + ", or make the endpoint `def`")
+
+
+def wrap_marked(func: Any) -> Any:
+    """The guard's wrapper for a marked function (``func`` itself when it is not marked)."""
+    target = _marked_target(func)
+    return func if target is None else make_wrapper(func, target)
+
+
+def _resolve(name: str) -> tuple[object, str, object] | None:
+    """``(holder, attribute, value)`` for an imported ``module[.Class].attr`` (no imports)."""
+    module_name, _, attr = name.rpartition(".")
+    owner_path: list[str] = []
+    while module_name and module_name not in sys.modules:
+        module_name, _, part = module_name.rpartition(".")
+        owner_path.insert(0, part)
+    module = sys.modules.get(module_name) if module_name else None
+    if module is None:
+        return None
+    holder: object = module
+    for part in owner_path:
+        holder = vars(holder).get(part) if isinstance(holder, types.ModuleType) else None
+        if not isinstance(holder, type):
+            return None
+    if isinstance(holder, type):
+        for klass in holder.__mro__:
+            if attr in vars(klass):
+                return holder, attr, vars(klass)[attr]
+        return None
+    value = vars(holder).get(attr)
+    return None if value is None else (holder, attr, value)
+
+
+class Interceptor:
+    """The wrappers and re-bindings in force, and how to undo them."""
+
+    def __init__(self) -> None:
+        self.events: dict[str, Target] = {}
+        self._wrappers: dict[int, Callable[..., Any]] = {}  # id(original) -> wrapper
+        self._originals: dict[int, object] = {}  # keeps the originals alive (ids stay valid)
+        self._undo: list[tuple[object, str, bool, object]] = []
+        self._done: set[tuple[int, str]] = set()
+        self._scanned: set[str] = set()
+        self._modules_seen = -1
+
+    # --- audit events -----------------------------------------------------------
+
+    def audit_events(self) -> dict[str, BlockingEntry]:
+        events: dict[str, BlockingEntry] = {}
+        for entry in _catalog.entries():
+            if entry.audit_event is None:
+                continue
+            current = events.get(entry.audit_event)
+            # the entry named like its event describes it best (subprocess.Popen for Popen)
+            if current is None or entry.name == entry.audit_event:
+                events[entry.audit_event] = entry
+        return events
+
+    # --- wrapping -----------------------------------------------------------------
+
+    def set(self, holder: object, attr: str, value: object) -> None:
+        key = (id(holder), attr)
+        if key in self._done:
+            return
+        own = attr in vars(holder)
+        previous = vars(holder).get(attr)
+        try:
+            setattr(holder, attr, value)
+        except (AttributeError, TypeError):  # a C type: step timing covers it
+            return
+        self._done.add(key)
+        self._undo.append((holder, attr, own, previous))
+
+    def _wrapper_for(self, original: object, entry: Target) -> Callable[..., Any] | None:
+        wrapper = self._wrappers.get(id(original))
+        if wrapper is None:
+            if not callable(original) or ORIGINAL_ATTR in getattr(original, "__dict__", {}):
+                return None
+            wrapper = make_wrapper(original, entry)
+            self._wrappers[id(original)] = wrapper
+            self._originals[id(original)] = original
+        return wrapper
+
+    def wrap_catalogue(self) -> bool:
+        """Wrap every imported catalogue entry; ``True`` when new originals were found."""
+        found = False
+        for entry in _catalog.entries():
+            if entry.is_wildcard:
+                self._wrap_class(entry)
+                continue
+            for name in entry.names:
+                if name in _AUDIT_ONLY:
+                    continue
+                resolved = _resolve(name)
+                if resolved is None:
+                    continue
+                holder, attr, value = resolved
+                raw = value.__func__ if isinstance(value, (staticmethod, classmethod)) else value
+                new = id(raw) not in self._wrappers
+                wrapper = self._wrapper_for(raw, Target.of(entry))
+                if wrapper is None:
+                    continue
+                found = found or new
+                replacement: object = wrapper
+                if isinstance(value, staticmethod):
+                    replacement = staticmethod(wrapper)
+                elif isinstance(value, classmethod):
+                    replacement = classmethod(wrapper)
+                self.set(holder, attr, replacement)
+        return found
+
+    def _wrap_class(self, entry: BlockingEntry) -> None:
+        resolved = _resolve(entry.name[:-2] + ".__init__")
+        if resolved is None or not isinstance(resolved[0], type):
+            return
+        cls = resolved[0]
+        for attr, value in list(vars(cls).items()):
+            if attr.startswith("_") or not isinstance(value, types.FunctionType):
+                continue
+            wrapper = self._wrapper_for(value, Target.of(entry, f"{entry.name[:-2]}.{attr}"))
+            if wrapper is not None:
+                self.set(cls, attr, wrapper)
+
+    # --- re-binding ---------------------------------------------------------------
+
+    def rebind(self, *, everything: bool = False) -> None:
+        """Re-bind early-bound originals and marked callables in imported modules."""
+        modules = list(sys.modules.items())
+        self._modules_seen = len(sys.modules)
+        for name, module in modules:
+            if not everything and name in self._scanned:
+                continue
+            self._scanned.add(name)
+            if not isinstance(module, types.ModuleType) or name.partition(".")[0] in _NO_REBIND:
+                continue
+            try:
+                namespace = vars(module)
+            except TypeError:  # pragma: no cover - a module without __dict__
+                continue
+            for attr, value in list(namespace.items()):
+                self._rebind_value(module, name, attr, value)
+
+    def _rebind_value(self, holder: object, module_name: str, attr: str, value: object) -> None:
+        wrapper = self._wrappers.get(id(value))
+        if wrapper is not None and self._originals.get(id(value)) is value:
+            self.set(holder, attr, wrapper)
+            return
+        if isinstance(value, types.FunctionType):
+            if _marked_target(value) is not None:
+                self.set(holder, attr, self._marked_wrapper(value))
+        elif isinstance(value, type) and value.__module__ == module_name:
+            for member_name, member in list(vars(value).items()):
+                raw = getattr(member, "__func__", member)
+                if isinstance(raw, types.FunctionType) and _marked_target(raw) is not None:
+                    wrapped: object = self._marked_wrapper(raw)
+                    if isinstance(member, staticmethod):
+                        wrapped = staticmethod(wrapped)  # type: ignore[arg-type]
+                    elif isinstance(member, classmethod):
+                        wrapped = classmethod(wrapped)  # type: ignore[arg-type]
+                    self.set(value, member_name, wrapped)
+
+    def _marked_wrapper(self, func: types.FunctionType) -> Callable[..., Any]:
+        wrapper = self._wrappers.get(id(func))
+        if wrapper is None:
+            wrapper = wrap_marked(func)
+            self._wrappers[id(func)] = wrapper
+            self._originals[id(func)] = func
+        return wrapper
+
+    def refresh(self) -> bool:
+        """Catch up with modules imported since the last look; ``False`` when none were."""
+        if len(sys.modules) == self._modules_seen:
+            return False
+        with suspended():
+            new_originals = self.wrap_catalogue()
+            self.rebind(everything=new_originals)
+            self.events = {event: Target.of(entry) for event, entry in self.audit_events().items()}
+        return True
+
+    def restore(self) -> None:
+        """Undo every wrapper and re-binding, newest first."""
+        for holder, attr, own, previous in reversed(self._undo):
+            try:
+                if own:
+                    setattr(holder, attr, previous)
+                else:
+                    delattr(holder, attr)
+            except (AttributeError, TypeError):  # pragma: no cover - the holder changed
+                pass
+        self._undo.clear()
+        self._done.clear()
+        self._wrappers.clear()
+        self._originals.clear()
+        self._scanned.clear()
+        self._modules_seen = -1
+        self.events = {}
