@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from mypy.checker import TypeChecker
 from mypy.errorcodes import ErrorCode
+from mypy.errors import CompileError
 from mypy.nodes import (
     ARG_POS,
     FUNC_NO_INFO,
@@ -78,6 +79,7 @@ from mypy.types import (
 )
 
 from . import _catalog
+from ._errors import BoundaryError
 
 __all__ = ["ERROR_CODES", "BoundaryPlugin", "plugin"]
 
@@ -87,9 +89,7 @@ _CATEGORY: Final = "fastapi-boundary"
 LAYER_MODE: Final = ErrorCode(
     "boundary-layer-mode", "A layer's public callable is not of the layer's mode", _CATEGORY
 )
-MARKER: Final = ErrorCode(
-    "boundary-marker", "@blocking or @cpu_bound on an async def", _CATEGORY
-)
+MARKER: Final = ErrorCode("boundary-marker", "@blocking or @cpu_bound on an async def", _CATEGORY)
 LAYER_DEPENDENCY: Final = ErrorCode(
     "boundary-layer-dependency", "A layer takes a layer of the other mode", _CATEGORY
 )
@@ -105,9 +105,7 @@ BLOCKING_CALL: Final = ErrorCode(
 ASYNC_FROM_SYNC: Final = ErrorCode(
     "boundary-async-from-sync", "An async layer's method called from sync code", _CATEGORY
 )
-OFFLOAD: Final = ErrorCode(
-    "boundary-offload", "An async def handed to a thread offload", _CATEGORY
-)
+OFFLOAD: Final = ErrorCode("boundary-offload", "An async def handed to a thread offload", _CATEGORY)
 
 #: Every code the plugin reports, by name (the ``disable`` key takes these names).
 ERROR_CODES: Final[Mapping[str, ErrorCode]] = {
@@ -211,7 +209,7 @@ def _lines(value: object, key: str, source: str) -> tuple[str, ...]:
         return tuple(item.strip() for item in items if item.strip())
     if isinstance(value, Mapping) and key == "blocking":
         return tuple(f"{name} = {category}" for name, category in value.items())
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+    if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return tuple(item.strip() for item in value if item.strip())
     raise ConfigError(f"{source}: [{CONFIG_SECTION}] {key} must be a list of strings")
 
@@ -221,7 +219,7 @@ def _read_section(config_file: str) -> Mapping[str, object] | None:
         if sys.version_info >= (3, 11):
             import tomllib
         else:  # pragma: no cover - version dependent
-            import tomli as tomllib
+            import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
         with open(config_file, "rb") as handle:
             data = tomllib.load(handle)
         section = data.get("tool", {}).get(CONFIG_SECTION)
@@ -258,7 +256,7 @@ def load_config(config_file: str | None) -> PluginConfig:
         )
     try:
         _catalog.parse_entries(blocking, source)
-    except ValueError as error:
+    except BoundaryError as error:
         raise ConfigError(str(error)) from error
     return PluginConfig(blocking, disable, offloads, config_file)
 
@@ -381,7 +379,16 @@ class _DecoratorIndex:
     interpreted code cannot subclass).
     """
 
-    _INNER: Final = ("func", "body", "else_body", "finally_body", "handlers", "bodies", "defs", "items")
+    _INNER: Final = (
+        "func",
+        "body",
+        "else_body",
+        "finally_body",
+        "handlers",
+        "bodies",
+        "defs",
+        "items",
+    )
 
     def __init__(self, tree: MypyFile) -> None:
         self.by_expression: dict[int, Decorator] = {}
@@ -428,8 +435,8 @@ class BoundaryPlugin(Plugin):
         try:
             self.config = load_config(options.config_file)
         except ConfigError as error:
-            print(f"fastapi-boundary mypy plugin: {error}", file=sys.stderr)
-            raise SystemExit(2) from None
+            # mypy prints a CompileError's messages and exits with status 2.
+            raise CompileError([f"fastapi-boundary mypy plugin: {error}"]) from None
         extra = _catalog.parse_entries(self.config.blocking, CONFIG_SECTION)
         self._extra = {name: entry for entry in extra for name in entry.names}
         self._offloads = {**_OFFLOADS, **{name: name for name in self.config.offloads}}
@@ -462,9 +469,7 @@ class BoundaryPlugin(Plugin):
                 return self._on_layer_class
         return None
 
-    def get_class_decorator_hook_2(
-        self, fullname: str
-    ) -> Callable[[ClassDefContext], bool] | None:
+    def get_class_decorator_hook_2(self, fullname: str) -> Callable[[ClassDefContext], bool] | None:
         if fullname == _LAYER:
             return self._on_layer_decorator
         return None
@@ -631,7 +636,9 @@ class BoundaryPlugin(Plugin):
                 exempt = any(
                     _decorator_name(d) in _EXEMPT_DECORATORS for d in node.original_decorators
                 )
-            elif isinstance(node, OverloadedFuncDef) and isinstance(node.impl, (FuncDef, Decorator)):
+            elif isinstance(node, OverloadedFuncDef) and isinstance(
+                node.impl, (FuncDef, Decorator)
+            ):
                 definition = node.impl.func if isinstance(node.impl, Decorator) else node.impl
             if definition is None or exempt:
                 continue
@@ -860,8 +867,10 @@ class BoundaryPlugin(Plugin):
             for base, declared in _ROUTERS.items():
                 if router.type.has_base(base):
                     router_mode = declared
-        websocket = isinstance(call, CallExpr) and isinstance(call.callee, MemberExpr) and (
-            call.callee.name in _WEBSOCKET_METHODS
+        websocket = (
+            isinstance(call, CallExpr)
+            and isinstance(call.callee, MemberExpr)
+            and (call.callee.name in _WEBSOCKET_METHODS)
         )
         if router_mode is not None and router_mode != mode:
             if router_mode == "sync":
@@ -1053,8 +1062,11 @@ class BoundaryPlugin(Plugin):
     def _on_offload(self, ctx: FunctionContext) -> Type:
         """An ``async def`` handed to a thread offload never runs."""
         api = ctx.api
-        if isinstance(api, TypeChecker) and ctx.args and ctx.args[0] and isinstance(
-            ctx.context, CallExpr
+        if (
+            isinstance(api, TypeChecker)
+            and ctx.args
+            and ctx.args[0]
+            and isinstance(ctx.context, CallExpr)
         ):
             target = ctx.args[0][0]
             typ = get_proper_type(api.lookup_type(target)) if api.has_type(target) else None
@@ -1104,7 +1116,11 @@ class BoundaryPlugin(Plugin):
             return ctx.default_attr_type
         coroutine = api.named_generic_type(
             "typing.Coroutine",
-            [AnyType(TypeOfAny.implementation_artifact), AnyType(TypeOfAny.implementation_artifact), signature.ret_type],
+            [
+                AnyType(TypeOfAny.implementation_artifact),
+                AnyType(TypeOfAny.implementation_artifact),
+                signature.ret_type,
+            ],
         )
         return signature.copy_modified(
             ret_type=coroutine,
