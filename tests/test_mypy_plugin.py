@@ -155,7 +155,9 @@ def test_negative_control_without_async_def_reports_no_blocking_call(
 
 # --- cache and configuration -------------------------------------------------------------
 
-_LIB_BLOCKING = "from fastapi_boundary import blocking\n\n\n@blocking\ndef fetch() -> int:\n    return 1\n"
+_LIB_BLOCKING = (
+    "from fastapi_boundary import blocking\n\n\n@blocking\ndef fetch() -> int:\n    return 1\n"
+)
 _LIB_PLAIN = "def fetch() -> int:\n    return 1\n"
 _REPO = """\
 from fastapi_boundary import layer
@@ -222,7 +224,12 @@ def test_configuration_is_part_of_the_cache(tmp_path: Path, mypy_cache: Path) ->
 
     plain = run_mypy(tmp_path, targets, cache, "\n")
     assert plain.errors == []
-    listed = run_mypy(tmp_path, targets, cache, "[fastapi-boundary-mypy]\nblocking =\n  client.fetch = net: use client.AsyncClient\n")
+    listed = run_mypy(
+        tmp_path,
+        targets,
+        cache,
+        "[fastapi-boundary-mypy]\nblocking =\n  client.fetch = net: use client.AsyncClient\n",
+    )
     assert [(e.file, e.line, e.code) for e in listed.errors] == [
         ("app.py", 5, "boundary-blocking-call")
     ]
@@ -231,7 +238,8 @@ def test_configuration_is_part_of_the_cache(tmp_path: Path, mypy_cache: Path) ->
         tmp_path,
         targets,
         cache,
-        "[fastapi-boundary-mypy]\nblocking = client.fetch = net\ndisable = boundary-blocking-call\n",
+        "[fastapi-boundary-mypy]\nblocking = client.fetch = net\n"
+        "disable = boundary-blocking-call\n",
     )
     assert disabled.errors == []
     again = run_mypy(tmp_path, targets, cache, "\n")
@@ -321,20 +329,21 @@ def test_code_that_only_looks_like_the_library_is_left_alone(
 # --- the examples --------------------------------------------------------------------------
 
 #: What the plugin finds in ``examples/broken`` (``cpu_bound_closure`` is a run-time check).
+_B = "examples/broken/"
 BROKEN = Counter(
     {
-        ("examples/broken/fake_async_repository.py", 23, "boundary-layer-mode"): 1,
-        ("examples/broken/fake_async_repository.py", 24, "boundary-blocking-call"): 1,
-        ("examples/broken/async_service_over_sync_repository.py", 19, "boundary-layer-dependency"): 1,
-        ("examples/broken/async_service_over_sync_repository.py", 23, "boundary-blocking-call"): 1,
-        ("examples/broken/sync_method_in_async_service.py", 26, "boundary-layer-mode"): 1,
-        ("examples/broken/sync_router_async_endpoint.py", 20, "boundary-route-mode"): 1,
-        ("examples/broken/sync_router_async_endpoint.py", 20, "boundary-endpoint-dependency"): 1,
-        ("examples/broken/sync_router_async_endpoint.py", 21, "boundary-blocking-call"): 1,
-        ("examples/broken/main.py", 31, "boundary-endpoint-dependency"): 1,
-        ("examples/broken/main.py", 32, "boundary-blocking-call"): 1,
-        ("examples/broken/async_router_sync_service.py", 21, "boundary-endpoint-dependency"): 1,
-        ("examples/broken/async_router_sync_service.py", 22, "boundary-blocking-call"): 1,
+        (_B + "fake_async_repository.py", 23, "boundary-layer-mode"): 1,
+        (_B + "fake_async_repository.py", 24, "boundary-blocking-call"): 1,
+        (_B + "async_service_over_sync_repository.py", 19, "boundary-layer-dependency"): 1,
+        (_B + "async_service_over_sync_repository.py", 23, "boundary-blocking-call"): 1,
+        (_B + "sync_method_in_async_service.py", 26, "boundary-layer-mode"): 1,
+        (_B + "sync_router_async_endpoint.py", 20, "boundary-route-mode"): 1,
+        (_B + "sync_router_async_endpoint.py", 20, "boundary-endpoint-dependency"): 1,
+        (_B + "sync_router_async_endpoint.py", 21, "boundary-blocking-call"): 1,
+        (_B + "main.py", 31, "boundary-endpoint-dependency"): 1,
+        (_B + "main.py", 32, "boundary-blocking-call"): 1,
+        (_B + "async_router_sync_service.py", 21, "boundary-endpoint-dependency"): 1,
+        (_B + "async_router_sync_service.py", 22, "boundary-blocking-call"): 1,
     }
 )
 
@@ -346,7 +355,7 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> 
 
 
 def test_clean_example_apps_have_no_boundary_errors(examples_run: Run) -> None:
-    clean = [e for e in examples_run.errors if not e.file.startswith("examples/broken/")]
+    clean = [e for e in examples_run.errors if not e.file.startswith(_B + "")]
     assert clean == [], examples_run.stdout
 
 
@@ -354,6 +363,6 @@ def test_broken_example_gives_exactly_its_expected_errors(examples_run: Run) -> 
     broken = Counter(
         (e.file, e.line, e.code)
         for e in examples_run.errors
-        if e.file.startswith("examples/broken/") and e.code.startswith("boundary-")
+        if e.file.startswith(_B + "") and e.code.startswith("boundary-")
     )
     assert broken == BROKEN, examples_run.stdout

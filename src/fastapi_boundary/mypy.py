@@ -36,7 +36,6 @@ from mypy.nodes import (
     FUNC_NO_INFO,
     Block,
     CallExpr,
-    ClassDef,
     Context,
     Decorator,
     Expression,
@@ -294,7 +293,7 @@ def _declared_mode(expression: Expression) -> tuple[str, str] | None:
     if not expression.args:
         return None
     kind = "layer"
-    for name, argument in zip(expression.arg_names, expression.args):
+    for name, argument in zip(expression.arg_names, expression.args, strict=False):
         if name == "kind" and isinstance(argument, StrExpr):
             kind = argument.value
     first = expression.args[0]
@@ -464,9 +463,12 @@ class BoundaryPlugin(Plugin):
         if fullname.startswith(("builtins.", "typing.", "abc.")):
             return None
         symbol = self.lookup_fully_qualified(fullname)
-        if symbol is not None and isinstance(symbol.node, TypeInfo):
-            if layer_mode(symbol.node) is not None:
-                return self._on_layer_class
+        if (
+            symbol is not None
+            and isinstance(symbol.node, TypeInfo)
+            and layer_mode(symbol.node) is not None
+        ):
+            return self._on_layer_class
         return None
 
     def get_class_decorator_hook_2(self, fullname: str) -> Callable[[ClassDefContext], bool] | None:
@@ -669,7 +671,7 @@ class BoundaryPlugin(Plugin):
         if isinstance(node, Decorator):
             node = node.func
         if isinstance(node, FuncDef) and isinstance(node.type, CallableType):
-            for name, typ in zip(node.arg_names[1:], node.type.arg_types[1:]):
+            for name, typ in zip(node.arg_names[1:], node.type.arg_types[1:], strict=False):
                 yield f'__init__ parameter "{name}"', typ, node
         for name, symbol in info.names.items():
             var = symbol.node
@@ -833,9 +835,10 @@ class BoundaryPlugin(Plugin):
                 if (declared[0] == "async") != is_async:
                     actual = "an async def" if is_async else "a plain def"
                     wanted = "an async def" if declared[0] == "async" else "a plain def"
+                    role = _a(f"{declared[0]} {declared[1]}")
                     self._fail(
                         api,
-                        f'"{decorator.func.name}" is declared {_a(declared[0] + " " + declared[1])} but '
+                        f'"{decorator.func.name}" is declared {role} but '
                         f"is {actual}; make it {wanted}, or declare it "
                         f"@layer('{'async' if is_async else 'sync'}')",
                         decorator.func,
@@ -895,7 +898,7 @@ class BoundaryPlugin(Plugin):
         typ = function.type
         if not isinstance(typ, CallableType):
             return
-        for param, param_type in zip(function.arg_names, typ.arg_types):
+        for param, param_type in zip(function.arg_names, typ.arg_types, strict=False):
             for instance in _instances(param_type):
                 other = layer_mode(instance.type)
                 if other is None or other.mode == mode:
@@ -1140,8 +1143,8 @@ def _returns_coroutine(typ: ProperType | None) -> bool:
 
 
 def _attribute_type(node: Var, owner: Instance) -> Type | None:
-    from mypy.maptype import map_instance_to_supertype
     from mypy.expandtype import expand_type_by_instance
+    from mypy.maptype import map_instance_to_supertype
 
     if node.type is None or node.info is None:
         return None

@@ -21,10 +21,11 @@ class Reports(SyncService):
 
 
 router = SyncRouter()
+RepoDep = Annotated[AsyncRepo, Depends(AsyncRepo)]
 
 
 @router.get("/x")
-def endpoint(repo: Annotated[AsyncRepo, Depends(AsyncRepo)]) -> object:  # E: boundary-endpoint-dependency
+def endpoint(repo: RepoDep) -> object:  # E: boundary-endpoint-dependency
     return repo.get()  # E: boundary-async-from-sync
 
 
