@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ._detection import Detection
 from ._errors import BoundaryError
+from ._sites import _relative
 
 __all__ = ["Exemption", "Exemptions", "load_baseline", "parse_exemptions", "write_baseline"]
 
@@ -117,12 +118,12 @@ def load_baseline(path: str | Path) -> list[Exemption]:
     file = Path(path)
     if not file.exists():
         return []
+    label = f"baseline {_relative(str(file))}"
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         rows = data["exemptions"]
         return [
-            Exemption(str(row["name"]), str(row["reason"]), row.get("layer"), f"baseline {file}")
-            for row in rows
+            Exemption(str(row["name"]), str(row["reason"]), row.get("layer"), label) for row in rows
         ]
     except (ValueError, KeyError, TypeError) as error:
         raise BoundaryError(
@@ -148,4 +149,5 @@ def write_baseline(path: str | Path, detections: Iterable[Detection]) -> list[Ex
         json.dumps({"version": BASELINE_VERSION, "exemptions": rows}, indent=2) + "\n",
         encoding="utf-8",
     )
-    return [Exemption(r["name"], r["reason"], r.get("layer"), f"baseline {path}") for r in rows]
+    label = f"baseline {_relative(str(path))}"
+    return [Exemption(r["name"], r["reason"], r.get("layer"), label) for r in rows]

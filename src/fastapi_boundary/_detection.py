@@ -315,6 +315,7 @@ def format_message(detection: Detection) -> str:
 
 def report(detection: Detection) -> None:
     """Apply exemptions, then raise (strict), log once (warn) or ignore (off)."""
+    __tracebackhide__ = True
     mode = _mode
     if mode == "off":
         return

@@ -73,6 +73,7 @@ _steps_active = False
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
+    __tracebackhide__ = True
     target = _events.get(event)
     if target is not None and get_ident() in _loop_threads:
         check(target, sys._getframe(1), args, {})

@@ -154,6 +154,7 @@ def check(
 
     Returns whether it was reported (and not raised: warn mode, or exempt).
     """
+    __tracebackhide__ = True
     if _does_not_block(entry, args, kwargs) or _from_machinery(frame):
         return False
     site, route, layer, mode = where(frame)
@@ -169,6 +170,7 @@ def _on_loop(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
+    __tracebackhide__ = True
     if not check(entry, frame, args, kwargs):
         with suspended():
             return original(*args, **kwargs)
