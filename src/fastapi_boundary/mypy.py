@@ -933,7 +933,7 @@ class BoundaryPlugin(Plugin):
         api = ctx.api
         if not isinstance(api, TypeChecker):
             return
-        function = api.scope.current_function()
+        function = _current_function(api)
         if function is None:
             return
         call = ctx.context
@@ -1129,6 +1129,18 @@ class BoundaryPlugin(Plugin):
             ret_type=coroutine,
             fallback=api.named_generic_type("builtins.function", []),
         )
+
+
+def _current_function(api: TypeChecker) -> FuncItem | None:
+    """The innermost function (a lambda or nested def included) being checked.
+
+    ``scope.current_function()`` in mypy 1.16+, ``top_function()`` before: the
+    stack both read is the portable part.
+    """
+    for item in reversed(api.scope.stack):
+        if isinstance(item, FuncItem):
+            return item
+    return None
 
 
 def _returns_coroutine(typ: ProperType | None) -> bool:

@@ -44,9 +44,7 @@ async def async_over_sync(catalog: CatalogDep) -> int:  # E: boundary-endpoint-d
 
 
 @plain.get("/e")
-def sync_over(
-    catalog: AsyncCatalog = Depends(AsyncCatalog),
-) -> int:  # E: boundary-endpoint-dependency
+def sync_over(c: AsyncCatalog = Depends(AsyncCatalog)) -> int:  # E: boundary-endpoint-dependency
     return 1
 
 
