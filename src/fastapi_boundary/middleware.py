@@ -1,10 +1,10 @@
 """``BoundaryMonitorMiddleware``: the production monitor as a pure ASGI middleware.
 
-Per request it binds the ASGI scope (so detections name the route) and
-notes its frame (so a stalled loop's stack sample names the route too):
-a context-variable set and a dict entry, no wrapper around ``receive`` or
-``send``.  On the app's lifespan it starts the monitor — step timing, the
-loop-lag sentinel task and the stall watchdog — and stops it at shutdown.
+Per request it binds the ASGI scope, so detections name the route: one
+context-variable set, no wrapper around ``receive`` or ``send``.  A stalled
+loop's stack sample finds the route in this middleware's frame.  On the
+app's lifespan it starts the monitor — step timing, the loop-lag sentinel
+task and the stall watchdog — and stops it at shutdown.
 ``install(app, monitor=...)`` adds it; adding it by hand does the same::
 
     app.add_middleware(BoundaryMonitorMiddleware, config=MonitorConfig(sample_rate=0.05))
@@ -12,13 +12,12 @@ loop-lag sentinel task and the stall watchdog — and stops it at shutdown.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import anyio
 
-from ._monitor import Monitor, MonitorConfig, inflight, middleware_codes
+from ._monitor import Monitor, MonitorConfig, middleware_codes
 from ._serving import bind_scope, unbind_scope
 
 __all__ = ["BoundaryMonitorMiddleware"]
@@ -47,12 +46,9 @@ class BoundaryMonitorMiddleware:
         kind = scope["type"]
         if kind == "http" or kind == "websocket":
             token = bind_scope(scope)
-            frame = sys._getframe()
-            inflight[frame] = scope
             try:
                 await self.app(scope, receive, send)
             finally:
-                del inflight[frame]
                 unbind_scope(token)
         elif kind == "lifespan":
             await self._lifespan(scope, receive, send)

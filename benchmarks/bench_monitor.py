@@ -1,0 +1,410 @@
+"""Production monitor benchmark: requests/s of a uvicorn app with the monitor vs without.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_monitor.py
+
+Three uvicorn servers on 127.0.0.1 serve the same FastAPI app (an ``async def`` endpoint
+awaiting an ``AsyncRepository`` method): one ``install(app)`` (the anchor), one
+``install(app)`` again (the control: what noise alone looks like) and one
+``install(app, monitor=True)`` (the default ``MonitorConfig``: 1% of layer calls and
+endpoints timed, the loop-lag sentinel every 0.5 s with its watchdog thread, limiter
+statistics read each tick, OpenTelemetry when importable).  Each round loads every
+server in turn, in a rotating order, for a fixed time with keep-alive connections from a
+minimal raw-socket client (so the client costs as little CPU as possible); the ratio
+is the median over rounds of (requests/s / the anchor's requests/s in the same round).
+Budget: >= 0.97x.  The report is printed and written to
+``benchmarks/results/monitor.txt``; the exit status is 1 when the budget is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _harness import (
+    RESULTS_DIR,
+    SUMMARY,
+    argument_parser,
+    header,
+    progress_count,
+    publish,
+    report,
+    rotation,
+    spread,
+    verdict,
+)
+
+RESULTS = RESULTS_DIR / "monitor.txt"
+BUDGET = 0.97
+VARIANT_VAR = "BENCH_MONITOR_VARIANT"
+APP_MODULE = "bench_monitor_app"
+APP_SOURCE = f'''\
+"""The app served by bench_monitor.py; {VARIANT_VAR} says whether the monitor is on."""
+
+import os
+
+from fastapi import FastAPI
+
+from fastapi_boundary import AsyncRepository, _steps, install
+
+
+class Items(AsyncRepository):
+    async def get(self, item_id: int) -> dict[str, object]:
+        return {{"id": item_id, "name": "item", "tags": ["a", "b"]}}
+
+
+items = Items()
+app = FastAPI()
+
+
+@app.get("/items/{{item_id}}")
+async def read_item(item_id: int) -> dict[str, object]:
+    return await items.get(item_id)
+
+
+@app.get("/state")
+async def state() -> dict[str, object]:
+    return {{"timing": _steps.active}}
+
+
+install(app, monitor=os.environ["{VARIANT_VAR}"] == "monitor")
+'''
+
+ANCHOR = "install(app)"
+CONTROL = "control: install(app) again"
+MONITOR = "install(app, monitor=True)"
+VARIANTS = {ANCHOR: "plain", CONTROL: "plain", MONITOR: "monitor"}
+READY_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True)
+class Options:
+    rounds: int = 8
+    seconds: float = 2.5
+    warmup: float = 0.5
+    connections: int = 16
+    asgi_requests: int = 3000
+    asgi_repetitions: int = 15
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start_server(root: Path, name: str, variant: str) -> Server:
+    port = free_port()
+    log = root / f"uvicorn_{name}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{APP_MODULE}:app",
+        "--app-dir",
+        str(root),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--lifespan",
+        "on",
+    ]
+    env = {**os.environ, VARIANT_VAR: variant}
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return Server(process, port, log)
+
+
+async def get(port: int, path: str) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
+        await writer.drain()
+        return await reader.read()
+    finally:
+        writer.close()
+
+
+def wait_ready(server: Server) -> dict[str, object]:
+    """Poll ``/state`` until it answers; returns what it says (is step timing on?)."""
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited: {server.log.read_text(errors='replace')[-2000:]}")
+        try:
+            answer = asyncio.run(get(server.port, "/state"))
+        except OSError:
+            time.sleep(0.05)
+            continue
+        body = answer.partition(b"\r\n\r\n")[2]
+        state: dict[str, object] = json.loads(body)
+        return state
+    raise RuntimeError(f"uvicorn on port {server.port} not ready after {READY_TIMEOUT_S} s")
+
+
+def stop_server(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def servers(root: Path) -> Iterator[tuple[dict[str, Server], dict[str, dict[str, object]]]]:
+    (root / f"{APP_MODULE}.py").write_text(APP_SOURCE)
+    started: dict[str, Server] = {}
+    try:
+        for index, (label, variant) in enumerate(VARIANTS.items()):
+            started[label] = start_server(root, f"{index}_{variant}", variant)
+        states = {label: wait_ready(server) for label, server in started.items()}
+        yield started, states
+    finally:
+        for server in started.values():
+            stop_server(server)
+
+
+async def client(port: int, item: int, stop_at: float, counts: list[int]) -> None:
+    """One keep-alive connection sending requests back to back until ``stop_at``."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = f"GET /items/{item} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    try:
+        while time.perf_counter() < stop_at:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(f"unexpected response: {head[:80]!r}")
+            counts[0] += 1
+    finally:
+        writer.close()
+
+
+async def load(port: int, options: Options) -> float:
+    """Requests per second over ``options.seconds``, after ``options.warmup`` of load."""
+    warm = time.perf_counter() + options.warmup
+    await asyncio.gather(*(client(port, i, warm, [0]) for i in range(options.connections)))
+    counts = [0]
+    start = time.perf_counter()
+    stop_at = start + options.seconds
+    await asyncio.gather(*(client(port, i, stop_at, counts) for i in range(options.connections)))
+    return counts[0] / (time.perf_counter() - start)
+
+
+def measure(options: Options) -> tuple[list[str], bool]:
+    rates: dict[str, list[float]] = {label: [] for label in VARIANTS}
+    with tempfile.TemporaryDirectory() as temporary, servers(Path(temporary)) as (running, states):
+        labels = list(VARIANTS)
+        for turn in range(options.rounds):
+            for label in rotation(labels, turn):
+                rates[label].append(asyncio.run(load(running[label].port, options)))
+            progress_count("rounds", turn + 1, options.rounds)
+    anchor = rates[ANCHOR]
+    lines = [
+        f"1. uvicorn on 127.0.0.1, FastAPI async endpoint awaiting an AsyncRepository method; "
+        f"{options.connections} keep-alive connections, {options.seconds} s per server per "
+        f"round after {options.warmup} s warm-up, {options.rounds} rounds in rotating order "
+        f"(budget: monitor >= {BUDGET:.2f}x)",
+        "   step timing on in the servers: "
+        + ", ".join(f"{label}: {states[label]['timing']}" for label in VARIANTS),
+        f"   anchor {ANCHOR}: {statistics.median(anchor):,.0f} requests/s (median), "
+        f"{spread(anchor, 0)}",
+    ]
+    passed = True
+    for label in (CONTROL, MONITOR):
+        ratios = [side / base for side, base in zip(rates[label], anchor, strict=True)]
+        median = statistics.median(ratios)
+        lines.append(
+            f"   {label:<30} {median:.3f}x  ({spread(ratios)}; "
+            f"{statistics.median(rates[label]):,.0f} requests/s)"
+        )
+        if label == MONITOR:
+            ok = median >= BUDGET
+            passed = ok
+            lines.append(f"   monitor {median:.3f}x >= {BUDGET:.2f}x  {verdict(ok)}")
+    monitored = states[MONITOR]["timing"] is True and states[ANCHOR]["timing"] is False
+    lines.append(f"   the monitor was running in its server only: {verdict(monitored)}")
+    return lines, passed and monitored
+
+
+# --- 2. in process: the ASGI app called directly (no network, no client) ----------------
+
+
+def build_app(variant: str) -> Any:
+    """The benchmark app of ``variant``, built in this process from the same source."""
+    os.environ[VARIANT_VAR] = variant
+    namespace: dict[str, Any] = {"__name__": f"{APP_MODULE}_{variant}"}
+    exec(compile(APP_SOURCE, f"<{APP_MODULE}>", "exec"), namespace)
+    return namespace["app"]
+
+
+class Lifespan:
+    """Runs an ASGI app's lifespan in a task: the monitor starts and stops with it."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> None:
+        scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+        self.task = asyncio.create_task(self.app(scope, self.inbox.get, self.outbox.put))
+        await self.inbox.put({"type": "lifespan.startup"})
+        message = await self.outbox.get()
+        assert message["type"] == "lifespan.startup.complete", message
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.inbox.put({"type": "lifespan.shutdown"})
+        await self.outbox.get()
+        assert self.task is not None
+        await self.task
+
+
+async def asgi_requests_per_second(app: Any, requests: int) -> float:
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    start = time.perf_counter()
+    for i in range(requests):
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": f"/items/{i}",
+            "raw_path": f"/items/{i}".encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"bench")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        await app(scope, receive, send)
+    return requests / (time.perf_counter() - start)
+
+
+async def measure_in_process(options: Options) -> dict[str, list[float]]:
+    apps = {label: build_app(variant) for label, variant in VARIANTS.items()}
+    rates: dict[str, list[float]] = {label: [] for label in VARIANTS}
+    labels = list(VARIANTS)
+    for turn in range(options.asgi_repetitions):
+        for label in rotation(labels, turn):
+            async with Lifespan(apps[label]):  # the monitor runs only during its own slice
+                await asgi_requests_per_second(apps[label], options.asgi_requests // 10)
+                rates[label].append(
+                    await asgi_requests_per_second(apps[label], options.asgi_requests)
+                )
+        progress_count("in process", turn + 1, options.asgi_repetitions)
+    return rates
+
+
+def in_process(options: Options) -> tuple[list[str], bool]:
+    rates = asyncio.run(measure_in_process(options))
+    anchor = rates[ANCHOR]
+    lines = [
+        f"2. In process: the same apps called as ASGI apps, no network and no client "
+        f"(the server-side cost alone); {options.asgi_requests:,} requests per app per "
+        f"repetition, {options.asgi_repetitions} rotated repetitions, each app's lifespan "
+        f"running during its own slice only (budget: monitor >= {BUDGET:.2f}x)",
+        f"   anchor {ANCHOR}: {statistics.median(anchor):,.0f} requests/s (median), "
+        f"{spread(anchor, 0)}",
+    ]
+    passed = True
+    for label in (CONTROL, MONITOR):
+        ratios = [side / base for side, base in zip(rates[label], anchor, strict=True)]
+        median = statistics.median(ratios)
+        lines.append(
+            f"   {label:<30} {median:.3f}x  ({spread(ratios)}; "
+            f"{statistics.median(rates[label]):,.0f} requests/s)"
+        )
+        if label == MONITOR:
+            passed = median >= BUDGET
+            lines.append(f"   monitor {median:.3f}x >= {BUDGET:.2f}x  {verdict(passed)}")
+    return lines, passed
+
+
+def parse_args(argv: Sequence[str] | None) -> Options:
+    parser = argument_parser(__doc__, argparse.ArgumentDefaultsHelpFormatter)
+    d = Options()
+    parser.add_argument("--rounds", type=int, default=d.rounds, help="rounds (at least 4)")
+    parser.add_argument("--seconds", type=float, default=d.seconds, help="load per server")
+    parser.add_argument("--warmup", type=float, default=d.warmup, help="warm-up per server")
+    parser.add_argument("--connections", type=int, default=d.connections, help="connections")
+    parser.add_argument("--asgi-requests", type=int, default=d.asgi_requests, help="2: requests")
+    parser.add_argument("--asgi-repetitions", type=int, default=d.asgi_repetitions, help="2")
+    ns = parser.parse_args(argv)
+    if ns.rounds < 4 or ns.seconds <= 0 or ns.connections < 1:
+        parser.error("--rounds >= 4, --seconds > 0 and --connections >= 1")
+    if ns.asgi_requests < 100 or ns.asgi_repetitions < 5:
+        parser.error("--asgi-requests >= 100 and --asgi-repetitions >= 5")
+    return Options(
+        ns.rounds, ns.seconds, ns.warmup, ns.connections, ns.asgi_requests, ns.asgi_repetitions
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options = parse_args(argv)
+    gc.collect()
+    gc.freeze()
+    head = header(
+        "fastapi-boundary production monitor benchmark",
+        (
+            "fastapi-boundary",
+            "fastapi",
+            "starlette",
+            "anyio",
+            "uvicorn",
+            "h11",
+            "httptools",
+            "uvloop",
+            "opentelemetry-api",
+        ),
+        summary=f"{SUMMARY} Event loop: uvicorn's default (asyncio without uvloop).",
+    )
+    lines, passed = measure(options)
+    asgi_lines, asgi_passed = in_process(options)
+    publish(report(head, [lines, asgi_lines], passed and asgi_passed), RESULTS)
+    return 0 if passed and asgi_passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
