@@ -55,6 +55,7 @@ _MACHINERY = frozenset(
         "sniffio",
         "selectors",
         "concurrent",
+        "threading",
         "uvloop",
         "uvicorn",
         "h11",
