@@ -274,9 +274,8 @@ def test_strict_mode_raises_into_the_request_with_the_whole_story(
     from fastapi_boundary._errors import BlockingCallError, BoundaryError
 
     app = make_app(server, tmp_path)
-    with guarded("strict"), TestClient(app) as client:
-        with pytest.raises(BlockingCallError) as raised:
-            client.get("/layer/5?token=secret")
+    with guarded("strict"), TestClient(app) as client, pytest.raises(BlockingCallError) as raised:
+        client.get("/layer/5?token=secret")
     error = raised.value
     assert isinstance(error, BoundaryError) and isinstance(error, RuntimeError)
     message = str(error)
@@ -294,9 +293,11 @@ def test_strict_mode_raises_into_the_request_with_the_whole_story(
 def test_marked_callable_message_names_the_offload(server: Server, tmp_path: Path) -> None:
     from fastapi_boundary._errors import BlockingCallError
 
-    with guarded("strict"), TestClient(make_app(server, tmp_path)) as client:
-        with pytest.raises(BlockingCallError, match=r"legacy_fetch \(marked blocking\)") as raised:
-            client.get("/marked/2")
+    app = make_app(server, tmp_path)
+    expected = r"legacy_fetch \(marked blocking\)"
+    with guarded("strict"), TestClient(app) as client, pytest.raises(BlockingCallError) as raised:
+        client.get("/marked/2")
+    assert raised.match(expected)
     assert "Fix: offload it: `await run_blocking(legacy_fetch, ...)`" in str(raised.value)
     assert "while serving GET /marked/{item_id}" in str(raised.value)
 
