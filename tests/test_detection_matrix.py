@@ -141,7 +141,7 @@ def make_app(server: Server, tmp: Path) -> FastAPI:
     @app.get("/urllib")
     async def with_urllib() -> str:
         with urllib.request.urlopen(server.url, timeout=5) as response:
-            return response.read().decode()
+            return str(response.read().decode())
 
     @app.get("/file")
     async def file_write_read() -> str:
