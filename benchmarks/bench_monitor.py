@@ -94,9 +94,9 @@ READY_TIMEOUT_S = 20.0
 
 @dataclass(frozen=True)
 class Options:
-    rounds: int = 8
-    seconds: float = 2.5
-    warmup: float = 0.5
+    rounds: int = 20
+    seconds: float = 1.0
+    warmup: float = 0.3
     connections: int = 16
     asgi_requests: int = 3000
     asgi_repetitions: int = 15

@@ -267,6 +267,13 @@ def _timed(spec: _Spec) -> Callable[..., Any]:
         exec(_EXACT_TEMPLATE.format(params=params, sampling=sampling), namespace)
         timed = namespace["make"](function, spec, _drive, draw, rate)
         timed.__defaults__ = function.__defaults__
+        # Where the method is defined, as code that reads ``Layer.method.__code__`` expects.
+        original = function.__code__
+        timed.__code__ = timed.__code__.replace(
+            co_filename=original.co_filename,
+            co_firstlineno=original.co_firstlineno,
+            co_name=original.co_name,
+        )
     elif rate >= 1.0:
 
         def timed(*args: Any, **kwargs: Any) -> Any:
