@@ -1,0 +1,7 @@
+"""anyio's process API."""
+
+import anyio
+
+
+async def handler() -> None:
+    await anyio.run_process(["ls"])
