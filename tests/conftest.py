@@ -25,6 +25,21 @@ def _isolated_boundary_state() -> Iterator[None]:
             limiter._size = limiter.declared_size
 
 
+@pytest.fixture(autouse=True)
+def _guard_left_off(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The run-time guard must be off after every test, with nothing recorded or registered."""
+    from fastapi_boundary import _detection, _guard
+
+    yield
+    if request.config.pluginmanager.has_plugin("fastapi-boundary-guard"):
+        return  # the session itself runs under --boundary: the plugin owns the state
+    left_on = _guard.is_enabled()
+    _guard.disable()
+    _detection.recorder.clear()
+    assert not left_on, "a test left the fastapi-boundary guard on"
+    assert not _detection._loop_threads, "a test left a loop thread registered"
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

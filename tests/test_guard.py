@@ -1,0 +1,379 @@
+"""The guard's switch, mechanisms, exemptions and baseline, and that it leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+import os
+import queue
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from time import sleep
+
+import anyio
+import httpx
+import pytest
+import requests
+import uvicorn
+from fastapi import FastAPI
+from starlette.applications import Starlette
+
+from fastapi_boundary import AsyncRepository, _catalog, _detection, _guard, blocking, run_blocking
+from fastapi_boundary._baseline import (
+    Exemption,
+    Exemptions,
+    load_baseline,
+    parse_exemptions,
+    write_baseline,
+)
+from fastapi_boundary._detection import Detection, Recorder
+from fastapi_boundary._errors import BlockingCallError, BoundaryError
+from fastapi_boundary._guard import guarded
+from fastapi_boundary._processes import run_cpu
+from fastapi_boundary._sites import Site
+
+from . import process_marked
+
+HERE = Path(__file__).name
+
+
+def on_loop(function: object, *args: object) -> object:
+    """Run a sync callable inside a coroutine on a fresh asyncio loop."""
+
+    async def main() -> object:
+        return function(*args)  # type: ignore[operator]
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def warn() -> Iterator[Recorder]:
+    with guarded("warn") as recorder:
+        recorder.clear()
+        yield recorder
+
+
+# --- the switch ------------------------------------------------------------------------
+
+
+def test_disable_restores_every_original() -> None:
+    originals = {
+        "os.stat": os.stat,
+        "time.sleep": time.sleep,
+        "sleep": sleep,
+        "connect": socket.socket.__dict__.get("connect"),
+        "requests.get": requests.get,
+        "run_forever": asyncio.BaseEventLoop.run_forever,
+        "starlette": Starlette.__call__,
+    }
+    with guarded("strict"):
+        assert os.stat is not originals["os.stat"]
+        assert sys.modules[__name__].sleep is not originals["sleep"]  # re-bound early name
+        assert "connect" in socket.socket.__dict__
+        assert Starlette.__call__ is not originals["starlette"]
+    assert os.stat is originals["os.stat"]
+    assert time.sleep is originals["time.sleep"]
+    assert sys.modules[__name__].sleep is originals["sleep"]
+    assert socket.socket.__dict__.get("connect") is originals["connect"]
+    assert requests.get is originals["requests.get"]
+    assert asyncio.BaseEventLoop.run_forever is originals["run_forever"]
+    assert Starlette.__call__ is originals["starlette"]
+    assert not _guard.is_enabled()
+
+
+def test_off_mode_patches_nothing() -> None:
+    stat = os.stat
+    with guarded("off"):
+        assert os.stat is stat
+        on_loop(time.sleep, 0.001)
+    assert _detection.recorder.detections == []
+
+
+def test_a_bad_mode_is_an_error_naming_the_choices() -> None:
+    with pytest.raises(BoundaryError, match=r"strict, warn, off; got 'loud'. Fix: enable"):
+        _guard.enable("loud")  # type: ignore[arg-type]
+
+
+def test_blocking_calls_off_the_loop_are_not_reported(warn: Recorder) -> None:
+    time.sleep(0.001)  # the main thread runs no loop
+    os.stat(".")
+    thread = threading.Thread(target=time.sleep, args=(0.001,))
+    thread.start()
+    thread.join()
+    assert warn.detections == []
+
+
+def test_enable_inside_a_running_loop_guards_that_loop() -> None:
+    async def main() -> list[str]:
+        with guarded("warn") as recorder:
+            recorder.clear()
+            time.sleep(0.001)
+            return recorder.names()
+
+    assert asyncio.run(main()) == ["time.sleep"]
+
+
+# --- what the slow path lets through ---------------------------------------------------
+
+
+def test_calls_that_cannot_block_are_not_reported(warn: Recorder) -> None:
+    async def main() -> None:
+        jobs: queue.Queue[int] = queue.Queue()
+        jobs.put_nowait(1)
+        jobs.get(block=False)
+        event = threading.Event()
+        event.set()
+        event.wait()
+        left, right = socket.socketpair()
+        with left, right:
+            left.setblocking(False)
+            with pytest.raises(BlockingIOError):
+                left.recv(1)
+        await anyio.sleep(0)
+
+    asyncio.run(main())
+    assert warn.detections == []
+
+
+def test_a_waiting_queue_get_is_reported(warn: Recorder) -> None:
+    async def main() -> None:
+        with pytest.raises(queue.Empty):
+            queue.Queue().get(timeout=0.001)
+
+    asyncio.run(main())
+    assert warn.names() == ["queue.Queue.get"]
+
+
+def test_reads_of_an_open_file_are_a_documented_limit(tmp_path: Path, warn: Recorder) -> None:
+    """``_io.TextIOWrapper`` is a C type: interception sees the open, not later reads."""
+    path = tmp_path / "f.txt"
+    path.write_text("data")
+    file = path.open()  # opened off the loop
+
+    async def main() -> str:
+        return file.read()
+
+    try:
+        assert asyncio.run(main()) == "data"
+    finally:
+        file.close()
+    assert warn.detections == []
+
+
+# --- warn mode ---------------------------------------------------------------------------
+
+
+def test_warn_logs_once_per_callable_and_line(
+    warn: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def main() -> None:
+        for _ in range(3):
+            time.sleep(0.001)
+
+    with caplog.at_level(logging.WARNING, logger="fastapi_boundary.guard"):
+        asyncio.run(main())
+    assert warn.names() == ["time.sleep"] * 3
+    assert len(caplog.records) == 1
+    assert "blocking call time.sleep (sleep)" in caplog.records[0].getMessage()
+    assert f"{HERE}:" in caplog.records[0].getMessage()
+
+
+# --- names bound before and after the guard was switched on ------------------------------
+
+
+def test_a_module_imported_after_enable_is_caught_at_the_next_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "late_module.py").write_text(
+        "from time import sleep\n\nasync def handler():\n    sleep(0.001)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with guarded("warn") as recorder:
+        recorder.clear()
+        module = importlib.import_module("late_module")
+        asyncio.run(module.handler())
+        names = recorder.names()
+    del sys.modules["late_module"]
+    assert names == ["time.sleep"]
+
+
+def test_user_catalogue_entries_are_caught_and_forgotten_on_disable() -> None:
+    with guarded("warn", blocking={f"{__name__}.vendor_call": "net: use vendor.aio"}) as found:
+        found.clear()
+        on_loop(sys.modules[__name__].vendor_call)
+        assert [(d.blocking, d.category, d.fix) for d in found.detections] == [
+            (f"{__name__}.vendor_call", "net", "use vendor.aio")
+        ]
+    assert _catalog.lookup(f"{__name__}.vendor_call") is None
+
+
+def vendor_call() -> int:
+    return 1
+
+
+# --- marked callables ----------------------------------------------------------------------
+
+
+def test_blocking_marked_while_on_is_caught_on_the_loop_only() -> None:
+    with guarded("warn") as recorder:
+        recorder.clear()
+
+        @blocking
+        def legacy(x: int) -> int:
+            return x
+
+        async def main() -> int:
+            return legacy(1) + await run_blocking(legacy, 2)
+
+        assert asyncio.run(main()) == 3
+        assert [d.category for d in recorder.detections] == ["marked"]
+        assert recorder.detections[0].blocking.endswith("legacy")
+        assert "run_blocking(legacy, ...)" in recorder.detections[0].fix
+
+
+def test_blocking_returns_the_function_itself_when_off() -> None:
+    def plain() -> None:
+        pass
+
+    assert blocking(plain) is plain
+
+
+def test_cpu_bound_functions_stay_runnable_in_processes_while_guarded() -> None:
+    with guarded("strict"):
+        assert "__boundary_original__" in process_marked.scaled_sum.__dict__  # re-bound
+
+        async def main() -> tuple[int, int]:
+            return await run_cpu(process_marked.scaled_sum, 2, 3, scale=2)
+
+        pid, value = anyio.run(main)
+        assert value == 10 and pid != os.getpid()
+    assert "__boundary_original__" not in process_marked.scaled_sum.__dict__
+
+
+# --- exemptions and the baseline -------------------------------------------------------
+
+
+class LegacyRepository(AsyncRepository):
+    async def get(self) -> None:
+        time.sleep(0.001)
+
+
+def test_exemptions_by_name_by_layer_and_both() -> None:
+    specs = {
+        "os.stat": "config files are read once",
+        "LegacyRepository": "rewritten in #12",
+        "queue.Queue.get@Nowhere.method": "never in this layer",
+    }
+    with guarded("strict", exemptions=specs) as recorder:
+        recorder.clear()
+
+        async def main() -> None:
+            os.stat(".")
+            await LegacyRepository().get()
+
+        asyncio.run(main())
+        exempted = [(d.blocking, reason) for d, reason in recorder.exempted]
+        assert ("os.stat", "config files are read once") in exempted
+        assert ("time.sleep", "rewritten in #12") in exempted
+        stale = _guard.exemptions().stale()
+    assert [str(item) for item in stale] == [
+        "queue.Queue.get in Nowhere.method (enable(exemptions=...): never in this layer)"
+    ]
+
+
+def test_an_exemption_needs_a_reason() -> None:
+    with pytest.raises(BoundaryError, match=r"needs a qualified name \(or layer\) and a reason"):
+        parse_exemptions(["time.sleep ="])
+
+
+def test_baseline_round_trip(tmp_path: Path) -> None:
+    detection = Detection(
+        "call",
+        "time.sleep",
+        "sleep",
+        Site("app.py", 3),
+        "GET /items/{item_id}",
+        "ItemRepository.get",
+        None,
+        None,
+        "use anyio.sleep",
+    )
+    path = tmp_path / "baseline.json"
+    written = write_baseline(path, [detection, detection])
+    assert json.loads(path.read_text()) == {
+        "version": 1,
+        "exemptions": [
+            {
+                "name": "time.sleep",
+                "reason": "baseline: GET /items/{item_id} at app.py:3",
+                "layer": "ItemRepository.get",
+            }
+        ],
+    }
+    loaded = load_baseline(path)
+    assert [(e.name, e.layer) for e in loaded] == [(e.name, e.layer) for e in written]
+    exemptions = Exemptions(loaded)
+    assert exemptions(detection) == "baseline: GET /items/{item_id} at app.py:3"
+    assert exemptions.stale() == []
+    assert load_baseline(tmp_path / "missing.json") == []
+
+
+def test_a_broken_baseline_says_how_to_rewrite_it(tmp_path: Path) -> None:
+    path = tmp_path / "baseline.json"
+    path.write_text("{}")
+    with pytest.raises(BoundaryError, match=r"--update-baseline"):
+        load_baseline(path)
+
+
+def test_exemption_layer_matching() -> None:
+    base = Detection("call", "time.sleep", "sleep", None, None, "Repo.get", None, None, "")
+    assert Exemption("Repo", "r").matches(base)
+    assert Exemption("Repo.get", "r").matches(base)
+    assert not Exemption("Repo.getter", "r").matches(base)
+    assert Exemption("time.sleep", "r", layer="Repo").matches(base)
+    assert not Exemption("time.sleep", "r", layer="Other").matches(base)
+
+
+# --- servers in development ---------------------------------------------------------------
+
+
+def test_uvicorn_in_development_reports_the_route() -> None:
+    app = FastAPI()
+
+    @app.get("/slow/{item_id}")
+    async def slow(item_id: int) -> int:
+        time.sleep(0.001)
+        return item_id
+
+    with guarded("warn") as recorder:
+        recorder.clear()
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan="off")
+        )
+        thread = threading.Thread(target=server.run)
+        thread.start()
+        try:
+            while not server.started:
+                time.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            assert httpx.get(f"http://127.0.0.1:{port}/slow/3").json() == 3
+        finally:
+            server.should_exit = True
+            thread.join()
+        found = [(d.blocking, d.route) for d in recorder.detections]
+    assert found == [("time.sleep", "GET /slow/{item_id}")]
+
+
+def test_strict_error_is_a_boundary_error_and_runtime_error() -> None:
+    with guarded("strict"), pytest.raises(BlockingCallError) as raised:
+        on_loop(os.stat, ".")
+    assert isinstance(raised.value, BoundaryError)
+    assert isinstance(raised.value, RuntimeError)
+    assert str(raised.value).startswith("blocking call os.stat (file) on the event loop thread")
+    assert f"{HERE}:" in str(raised.value)
