@@ -51,10 +51,13 @@ class Run:
 
 
 def write_config(root: Path, config: str = "") -> Path:
+    """A mypy.ini with the plugin; ``config`` continues the ``[mypy]`` section (may set plugins)."""
+    config = textwrap.dedent(config)
+    plugins = "" if config.startswith("plugins =") else "plugins = fastapi_boundary.mypy\n"
     config_file = root / "mypy.ini"
     config_file.write_text(
-        "[mypy]\nplugins = fastapi_boundary.mypy\ncheck_untyped_defs = true\n"
-        "show_error_codes = true\npretty = false\n" + textwrap.dedent(config)
+        f"[mypy]\n{plugins}check_untyped_defs = true\nshow_error_codes = true\npretty = false\n"
+        + config
     )
     return config_file
 
@@ -324,6 +327,44 @@ def test_code_that_only_looks_like_the_library_is_left_alone(
     run = run_mypy(tmp_path, ["lookalike.py"], mypy_cache)
     assert run.status == 0, run.stdout
     assert run.errors == []
+
+
+def test_hooks_of_plugins_listed_after_still_run(tmp_path: Path, mypy_cache: Path) -> None:
+    """mypy runs only the first plugin's hook for a name: the plugin hands on to the next."""
+    (tmp_path / "retyping.py").write_text(
+        textwrap.dedent(
+            """\
+            from mypy.plugin import Plugin
+            from mypy.types import LiteralType
+
+
+            class Retyping(Plugin):
+                def get_function_hook(self, fullname):
+                    if fullname == "client.fetch":
+                        return lambda ctx: LiteralType(7, ctx.api.named_type("builtins.int"))
+                    return None
+
+
+            def plugin(version):
+                return Retyping
+            """
+        )
+    )
+    (tmp_path / "client.py").write_text("def fetch() -> int:\n    return 7\n")
+    (tmp_path / "app.py").write_text(
+        "from client import fetch\n\n\nasync def handler() -> None:\n    reveal_type(fetch())\n"
+    )
+    run = run_mypy(
+        tmp_path,
+        ["client.py", "app.py"],
+        mypy_cache,
+        f"plugins = fastapi_boundary.mypy, {tmp_path / 'retyping.py'}\n"
+        "[fastapi-boundary-mypy]\nblocking = client.fetch = net\n",
+    )
+    assert [(e.file, e.line, e.code) for e in run.errors] == [
+        ("app.py", 5, "boundary-blocking-call")
+    ]
+    assert 'app.py:5: note: Revealed type is "Literal[7]"' in run.stdout
 
 
 # --- the examples --------------------------------------------------------------------------

@@ -489,11 +489,11 @@ class BoundaryPlugin(Plugin):
             kind = self._state.function_kinds[fullname] = self._function_kind(fullname)
         if kind is None:
             return None
-        default = self._default.get_function_hook(fullname)
 
         def hook(ctx: FunctionContext) -> Type:
             self._on_call(ctx, fullname, None, kind)
-            return default(ctx) if default is not None else ctx.default_return_type
+            after = self._next_hook(ctx.api, "get_function_hook", fullname)
+            return after(ctx) if after is not None else ctx.default_return_type
 
         return hook
 
@@ -504,13 +504,13 @@ class BoundaryPlugin(Plugin):
             kind = self._state.method_kinds[fullname] = self._method_kind(fullname)
         if kind is None:
             return None
-        default = self._default.get_method_hook(fullname)
         if kind == "route":
             return self._on_route_decorator
 
         def hook(ctx: MethodContext) -> Type:
             self._on_call(ctx, fullname, ctx.type, kind)
-            return default(ctx) if default is not None else ctx.default_return_type
+            after = self._next_hook(ctx.api, "get_method_hook", fullname)
+            return after(ctx) if after is not None else ctx.default_return_type
 
         return hook
 
@@ -520,6 +520,21 @@ class BoundaryPlugin(Plugin):
             if not name.startswith("_") and name != "wrapped":
                 return lambda ctx: self._on_proxy_attribute(ctx, name)
         return None
+
+    def _next_hook(self, api: object, getter: str, fullname: str) -> Any:
+        """The hook the plugins after this one (mypy's default plugin last) have for ``fullname``.
+
+        mypy asks its plugins in order and runs only the first hook found, so
+        a call this plugin watches would otherwise lose theirs.
+        """
+        chain = getattr(getattr(api, "plugin", None), "_plugins", None)
+        if isinstance(chain, list) and self in chain:
+            for plugin in chain[chain.index(self) + 1 :]:
+                hook = getattr(plugin, getter)(fullname)
+                if hook is not None:
+                    return hook
+            return None
+        return getattr(self._default, getter)(fullname)
 
     # -- deciding which calls to watch (once per name and build) --
 
