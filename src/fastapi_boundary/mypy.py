@@ -22,6 +22,7 @@ calls and call sites; a call inside a lambda or nested ``def`` belongs to that
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from configparser import ConfigParser
@@ -78,6 +79,7 @@ from mypy.types import (
 )
 
 from . import _catalog
+from .__about__ import __version__
 from ._errors import BoundaryError
 
 __all__ = ["ERROR_CODES", "BoundaryPlugin", "plugin"]
@@ -172,6 +174,14 @@ _CONFIG_KEYS: Final = frozenset({"blocking", "disable", "offloads"})
 
 
 # --- configuration -------------------------------------------------------------------------
+
+
+def _catalog_digest() -> str:
+    text = "\n".join([__version__, *map(repr, _catalog.CATALOG)])  # frozen dataclasses
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+_CATALOG_DIGEST: Final = _catalog_digest()
 
 
 class ConfigError(ValueError):
@@ -445,11 +455,12 @@ class BoundaryPlugin(Plugin):
     # -- mypy's plugin interface --
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
-        """Everything that changes results, so mypy's cache is never stale for it."""
-        return {
-            **self.config.to_data(),
-            "catalog": sorted(name for entry in _catalog.CATALOG for name in entry.names),
-        }
+        """Everything that changes results, so that mypy's cache is never stale for it.
+
+        The configured lists, and a digest of the built-in catalogue and the
+        plugin's version (an upgrade may change what is reported).
+        """
+        return {**self.config.to_data(), "catalog": _CATALOG_DIGEST}
 
     def get_additional_deps(self, file: MypyFile) -> list[tuple[int, str, int]]:
         # The marker types must be loaded wherever the decorators can be used.
