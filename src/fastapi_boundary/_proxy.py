@@ -26,9 +26,11 @@ S = TypeVar("S")
 class AsyncProxy(Generic[S]):
     """An async facade over a sync object: ``await proxy.method(...)`` runs it in a thread.
 
-    Attribute reads that are not methods pass through unchanged.  Typed
-    loosely (methods return ``Awaitable[Any]``): for exact types write
-    ``await run_blocking(service.method, ...)``.
+    Attribute reads that are not methods pass through unchanged.  Without
+    the mypy plugin the methods are typed loosely (``Any``); with it
+    (``plugins = fastapi_boundary.mypy``) each has the sync method's
+    parameters and returns a coroutine of its result, since a proxy typed
+    from its target's methods is not expressible in Python's type system.
     """
 
     __boundary_offload__ = True  # R3: a proxy is an explicit boundary, not a mixed layer
