@@ -377,3 +377,30 @@ def test_strict_error_is_a_boundary_error_and_runtime_error() -> None:
     assert isinstance(raised.value, RuntimeError)
     assert str(raised.value).startswith("blocking call os.stat (file) on the event loop thread")
     assert f"{HERE}:" in str(raised.value)
+
+
+def test_wrappers_accept_exactly_what_the_originals_accept(tmp_path: Path) -> None:
+    def outcome(call: object) -> object:
+        try:
+            return type(call())  # type: ignore[operator]
+        except TypeError as error:
+            return ("TypeError", str(error))
+
+    calls = [
+        lambda: os.stat(tmp_path),
+        lambda: os.stat(path=tmp_path),
+        lambda: os.stat(tmp_path, follow_symlinks=False),
+        lambda: os.stat(tmp_path, None),  # type: ignore[call-arg]
+        lambda: os.stat(tmp_path, nope=1),  # type: ignore[call-arg]
+        lambda: os.stat(),  # type: ignore[call-arg]
+        lambda: time.sleep(),  # type: ignore[call-arg]
+        lambda: socket.getaddrinfo("127.0.0.1", 80, type=socket.SOCK_STREAM),
+    ]
+    plain = [outcome(call) for call in calls]
+    with guarded("strict"):
+        assert os.stat is not os.stat.__wrapped__  # type: ignore[attr-defined]
+        guarded_outcomes = [outcome(call) for call in calls]
+    assert [kind if not isinstance(kind, tuple) else kind[0] for kind in guarded_outcomes] == [
+        kind if not isinstance(kind, tuple) else kind[0] for kind in plain
+    ]
+    assert guarded_outcomes[3] == plain[3]  # the original's own "positional argument" error

@@ -198,6 +198,84 @@ def make(_b_original, _b_entry, _b_ident, _b_loops, _b_on_loop, _b_frame):
     return wrapper
 """
 
+#: For ``f(a, b, *, x=..., y=...)`` (os.stat, os.remove, os.access...): no ``*args``/``**kwargs``
+#: and only positional-or-keyword parameters, the shape CPython calls fastest.  A keyword-only
+#: argument passed positionally lands in ``_b_extra`` and is forwarded positionally, so the
+#: original raises exactly the TypeError it raises without the guard.
+_EXACT_WRAPPER = """
+def make(_b_original, _b_entry, _b_ident, _b_loops, _b_on_loop, _b_frame, _b_M):
+    def wrapper({parameters}, _b_extra=_b_M, {optional}):
+        if _b_ident() in _b_loops:
+            args, kwargs = _b_pack(({required},), _b_extra, {names}, ({values},), _b_M)
+            return _b_on_loop(_b_entry, _b_original, _b_frame(1), args, kwargs)
+        if _b_extra is _b_M and {all_missing}:
+            return _b_original({required})
+        args, kwargs = _b_pack(({required},), _b_extra, {names}, ({values},), _b_M)
+        return _b_original(*args, **kwargs)
+    return wrapper
+"""
+
+_MISSING: Any = object()
+
+
+def _pack(
+    required: tuple[Any, ...],
+    extra: Any,
+    names: tuple[str, ...],
+    values: tuple[Any, ...],
+    missing: Any,
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    args = required if extra is missing else (*required, extra)
+    return args, {
+        name: value for name, value in zip(names, values, strict=True) if value is not missing
+    }
+
+
+def _usable(name: str) -> bool:
+    return (
+        name.isidentifier()
+        and not keyword.iskeyword(name)
+        and name not in ("args", "kwargs", "wrapper", "make")
+        and not name.startswith("_b_")
+    )
+
+
+def _exact_source(original: object) -> str | None:
+    """The exact fast wrapper for ``f(required..., *, optional=...)`` signatures, if it applies."""
+    try:
+        parameters = list(inspect.signature(original).parameters.values())  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    kind = inspect.Parameter
+    required = [
+        p for p in parameters if p.kind in (kind.POSITIONAL_ONLY, kind.POSITIONAL_OR_KEYWORD)
+    ]
+    optional = [p for p in parameters if p.kind is kind.KEYWORD_ONLY]
+    if (
+        not required
+        or not optional
+        or len(required) + len(optional) != len(parameters)
+        or any(p.default is not kind.empty for p in required)
+        or any(p.default is kind.empty for p in optional)
+        or not all(_usable(p.name) for p in parameters)
+    ):
+        return None
+    names = [p.name for p in required]
+    declared = ", ".join(names)
+    if required[-1].kind is kind.POSITIONAL_ONLY:
+        declared += ", /"
+    elif any(p.kind is kind.POSITIONAL_ONLY for p in required):
+        return None
+    optional_names = [p.name for p in optional]
+    return _EXACT_WRAPPER.format(
+        parameters=declared,
+        optional=", ".join(f"{name}=_b_M" for name in optional_names),
+        required=", ".join(names),
+        names=repr(tuple(optional_names)),
+        values=", ".join(optional_names),
+        all_missing=" and ".join(f"{name} is _b_M" for name in optional_names),
+    )
+
 
 def _first_parameter(original: object) -> tuple[str, str] | None:
     """How a wrapper can take the first argument by name (``None``: it cannot know).
@@ -217,15 +295,8 @@ def _first_parameter(original: object) -> tuple[str, str] | None:
     first = parameters[0]
     if first.kind is inspect.Parameter.POSITIONAL_ONLY:
         return "first, /", "first"
-    name = first.name
-    if (
-        first.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-        and name.isidentifier()
-        and not keyword.iskeyword(name)
-        and name not in ("args", "kwargs")
-        and not name.startswith("_b_")
-    ):
-        return name, name
+    if first.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and _usable(first.name):
+        return first.name, first.name
     return None
 
 
@@ -237,19 +308,26 @@ def make_wrapper(original: Callable[..., Any], entry: Target) -> Callable[..., A
     """
     loops = _loop_threads
     ident = get_ident
+    exact = _exact_source(original)
     first = _first_parameter(original)
-    if first is None:
+    wrapper: Callable[..., Any]
+    namespace: dict[str, Any] = {"_b_pack": _pack}
+    if exact is not None:
+        exec(compile(exact, __file__, "exec"), namespace)  # a fixed template
+        make = namespace["make"]
+        wrapper = make(original, entry, ident, loops, _on_loop, sys._getframe, _MISSING)
+    elif first is not None:
+        source = _WRAPPER.format(first=first[0], name=first[1])
+        exec(compile(source, __file__, "exec"), namespace)  # a fixed template
+        wrapper = namespace["make"](original, entry, ident, loops, _on_loop, sys._getframe)
+    else:
 
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def generic(*args: Any, **kwargs: Any) -> Any:
             if ident() in loops:
                 return _on_loop(entry, original, sys._getframe(1), args, kwargs)
             return original(*args, **kwargs)
 
-    else:
-        namespace: dict[str, Any] = {}
-        source = _WRAPPER.format(first=first[0], name=first[1])
-        exec(compile(source, __file__, "exec"), namespace)  # a fixed template
-        wrapper = namespace["make"](original, entry, ident, loops, _on_loop, sys._getframe)
+        wrapper = generic
     with contextlib.suppress(AttributeError, TypeError):  # exotic callables
         functools.update_wrapper(wrapper, original)
     setattr(wrapper, ORIGINAL_ATTR, original)
