@@ -332,13 +332,19 @@ def test_a_monitor_config_is_checked_when_created() -> None:
         MonitorConfig(sample_rate=-1)
 
 
-def test_install_adds_one_monitor_and_true_means_defaults() -> None:
+def test_install_runs_one_monitor_without_middleware_and_true_means_defaults() -> None:
     app = FastAPI()
     install(app, monitor=True)
     install(app, monitor=True)  # installing twice is a no-op
-    classes: list[object] = [m.cls for m in app.user_middleware]
-    assert classes == [BoundaryMonitorMiddleware]
-    assert app.user_middleware[0].kwargs["config"] == MonitorConfig()
+    assert app.user_middleware == []  # requests pay nothing: the lifespan runs it
+    monitor = app.__boundary_monitor__  # type: ignore[attr-defined]
+    assert monitor.config == MonitorConfig()
+    with TestClient(app):
+        assert monitor.running
+        assert [name for name in _steps._sinks if name.startswith("monitor:")] == [
+            monitor._sink_name
+        ]
+    assert not monitor.running
 
 
 def test_install_after_the_app_started_is_an_error_naming_the_fix() -> None:

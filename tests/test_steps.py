@@ -228,6 +228,23 @@ def test_fake_async_repository_is_caught_with_layer_route_and_line(
     assert "run_blocking" in found.fix
 
 
+def test_the_route_is_found_on_the_stack_when_no_scope_is_bound(
+    caught: list[Detection],
+) -> None:
+    app = FastAPI()  # no middleware binds the scope: Starlette's frames hold it
+
+    @app.get("/plain/{item_id}")
+    async def read_item(item_id: int) -> int:
+        await FakeAsyncRepository().get(item_id)
+        return SyncItems().get(item_id)
+
+    assert TestClient(app).get("/plain/2", params={"token": "x"}).json() == 2
+    assert [(d.kind, d.route) for d in caught] == [
+        ("step", "GET /plain/{item_id}"),
+        ("call", "GET /plain/{item_id}"),
+    ]
+
+
 def test_cpu_heavy_service_step_is_caught(caught: list[Detection]) -> None:
     app = make_app()
 

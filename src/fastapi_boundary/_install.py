@@ -6,7 +6,7 @@ app's lifespan (wrapping any lifespan the app already has): sizes the
 limiters, runs the audit (``strict`` refuses to start with the report,
 ``warn`` logs it, ``off`` skips it).  The start-up audit is the latest
 moment a forward reference that could not be resolved at import time is
-checked.  ``monitor=`` adds the production monitor middleware, its
+checked.  ``monitor=`` runs the production monitor for the app's life, its
 configuration checked at once too.
 """
 
@@ -20,17 +20,17 @@ from typing import Any
 
 from ._config import CheckMode, current_mode
 from ._errors import BoundaryError, BoundaryViolationsError, LimiterError
-from ._monitor import MonitorConfig
+from ._monitor import Monitor, MonitorConfig
 from ._render import render_table
 from ._sites import app_name
 from ._threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
-from .middleware import BoundaryMonitorMiddleware
 from .routing import check_app
 
 __all__ = ["install"]
 
 logger = logging.getLogger("fastapi_boundary")
 _INSTALLED = "__boundary_installed__"
+_MONITOR = "__boundary_monitor__"
 
 
 def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limiter, int]:
@@ -45,16 +45,6 @@ def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limi
         for name, size in limiters.items():
             sizes[resolve_limiter(name)] = _check_size(size, f"install(limiters={{{name!r}: ...}})")
     return sizes
-
-
-def _add_monitor(app: Any, config: MonitorConfig) -> None:
-    try:
-        app.add_middleware(BoundaryMonitorMiddleware, config=config)
-    except (AttributeError, RuntimeError) as error:
-        raise BoundaryError(
-            f"install(monitor=...) cannot add the monitor middleware to {app_name(app)}: "
-            f"{error}. Fix: call install(app, ...) before the app starts serving."
-        ) from error
 
 
 def install(
@@ -73,9 +63,9 @@ def install(
     ``def`` endpoints and dependencies; anyio's default is 40); ``limiters``
     sizes declared limiters by name.  ``processes`` sizes the worker pool of
     ``run_cpu`` and starts it with the app; either way the pool is shut down
-    when the app stops.  ``monitor`` adds the production monitor
-    (`BoundaryMonitorMiddleware`): a `MonitorConfig`, a mapping of its
-    fields, or ``True`` for the defaults; it starts and stops with the app.
+    when the app stops.  ``monitor`` runs the production monitor for the
+    app's life: a `MonitorConfig`, a mapping of its fields, or ``True`` for
+    the defaults (no middleware: requests pay nothing for it).
     Installing twice is a no-op.
     """
     router = getattr(app, "router", None)
@@ -93,10 +83,15 @@ def install(
 
         _check_size(processes)  # an error now; the pool is resized when the app starts
     monitor_config = MonitorConfig.coerce(monitor)  # an error now, not at start-up
+    if monitor_config is not None and getattr(app, "middleware_stack", None) is not None:
+        raise BoundaryError(
+            f"install(monitor=...) on {app_name(app)}, which has started serving: the monitor "
+            "starts with the app's lifespan, which has run already. "
+            "Fix: call install(app, ...) before the app starts serving."
+        )
     if getattr(app, _INSTALLED, False):
         return app
-    if monitor_config is not None:
-        _add_monitor(app, monitor_config)
+    monitor_ = None if monitor_config is None else Monitor(monitor_config)
     inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
 
     @contextlib.asynccontextmanager
@@ -119,7 +114,10 @@ def install(
             default_process_pool().resize(processes)
             await default_process_pool().start()
         try:
-            async with inner(lifespan_app) as state:
+            async with contextlib.AsyncExitStack() as stack:
+                if monitor_ is not None:  # on for the app's life: no per-request layer
+                    await stack.enter_async_context(monitor_.lifetime(app))
+                state = await stack.enter_async_context(inner(lifespan_app))
                 yield state
         finally:
             processes_module = sys.modules.get(f"{__package__}._processes")
@@ -128,4 +126,5 @@ def install(
 
     router.lifespan_context = lifespan
     setattr(app, _INSTALLED, True)
+    setattr(app, _MONITOR, monitor_)
     return app

@@ -21,13 +21,14 @@ no query string, header or body is ever read.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from time import perf_counter
-from types import CodeType, FrameType
+from types import FrameType
 from typing import Any
 
 import anyio
@@ -35,12 +36,12 @@ import anyio
 from . import _steps
 from ._detection import Detection, _is_foreign, _is_library, format_message
 from ._errors import BlockingCallError, BoundaryError
-from ._serving import route_label
+from ._serving import route_on_stack
 from ._sites import Site, _relative
 from ._stacks import Watchdog
 from ._threads import limiter_statistics
 
-__all__ = ["Metric", "Monitor", "MonitorConfig", "middleware_codes"]
+__all__ = ["Metric", "Monitor", "MonitorConfig"]
 
 logger = logging.getLogger("fastapi_boundary.monitor")
 
@@ -135,18 +136,7 @@ class MonitorConfig:
         )
 
 
-# --- the request a stack sample was serving ------------------------------------------------
-
-#: The code of the middleware's ``__call__`` (set by ``middleware``): its frame in a sample
-#: holds the request's scope, read only then (registering every request costs ~2 µs).
-middleware_codes: set[CodeType] = set()
-
-
-def _scope_of(frame: FrameType) -> Any:
-    try:
-        return frame.f_locals.get("scope")
-    except Exception:  # a frame finishing under us: no route rather than no report
-        return None
+# --- what a stalled loop thread was doing --------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -158,14 +148,11 @@ class _StallSample:
 
 def _sample_loop(ident: int, taken: float) -> _StallSample:
     frame: FrameType | None = sys._current_frames().get(ident)
-    route: str | None = None
+    route = route_on_stack(frame)  # the request's scope, from Starlette's frames
     user: FrameType | None = None
     first_outside: FrameType | None = None
     while frame is not None:
-        code = frame.f_code
-        if code in middleware_codes and route is None:
-            route = route_label(_scope_of(frame))
-        filename = code.co_filename
+        filename = frame.f_code.co_filename
         if not _is_library(filename):
             if first_outside is None:
                 first_outside = frame
@@ -250,6 +237,23 @@ class Monitor:
         if self._watchdog is not None:
             self._watchdog.stop()
             self._watchdog = None
+
+    @contextlib.asynccontextmanager
+    async def lifetime(self, app: Any) -> AsyncIterator[None]:
+        """The monitor on for the body (an app's lifespan), the sentinel a task beside it."""
+        if self.running:  # a second lifespan of the same app: one monitor
+            yield
+            return
+        self.start(app)
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self.sentinel)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        finally:
+            self.stop()
 
     async def sentinel(self) -> None:
         """The loop-lag sentinel: sleep, measure lateness, read the limiters; until cancelled."""

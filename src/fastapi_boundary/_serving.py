@@ -8,10 +8,19 @@ costs one ``ContextVar.set`` per request.
 
 from __future__ import annotations
 
+import sys
 from contextvars import ContextVar, Token
+from types import FrameType
 from typing import Any
 
-__all__ = ["bind_scope", "current_route", "route_label", "unbind_scope"]
+__all__ = [
+    "bind_scope",
+    "current_route",
+    "route_here",
+    "route_label",
+    "route_on_stack",
+    "unbind_scope",
+]
 
 _scope: ContextVar[Any] = ContextVar("fastapi_boundary_scope", default=None)
 
@@ -41,3 +50,29 @@ def current_route() -> str | None:
     """The route of the request this task is serving, or ``None`` outside a request."""
     scope = _scope.get()
     return None if scope is None else route_label(scope)
+
+
+def route_on_stack(frame: FrameType | None) -> str | None:
+    """The route of the innermost ASGI ``scope`` local on the stack from ``frame`` outwards.
+
+    Starlette's and FastAPI's frames that serve a request hold its scope in a
+    local named ``scope``; reading it when a report is made (or from a stall's
+    stack sample, in another thread) names the route without anything bound
+    per request.
+    """
+    while frame is not None:
+        if "scope" in frame.f_code.co_varnames:
+            try:
+                scope = frame.f_locals.get("scope")
+            except Exception:  # a frame finishing under a sampling thread
+                scope = None
+            label = route_label(scope)
+            if label is not None:
+                return label
+        frame = frame.f_back
+    return None
+
+
+def route_here() -> str | None:
+    """`current_route`, else the route found on the calling thread's stack."""
+    return current_route() or route_on_stack(sys._getframe(1))

@@ -35,7 +35,7 @@ from ._detection import Detection, _loop_threads, is_loop_thread, site_of_frame
 from ._errors import BoundaryError
 from ._layer_info import LAYER_ATTR, LayerInfo
 from ._modes import Mode, Shape, shape_of
-from ._serving import current_route
+from ._serving import route_here
 from ._sites import Site, display_name, site_of
 from ._stacks import Sample, Watchdog, sample_thread, threads_running
 
@@ -155,7 +155,7 @@ def _slow_step(spec: _Spec, coro: Any, start: float) -> None:
         blocking=spec.name,
         category="step",
         site=site,
-        route=current_route(),
+        route=route_here(),
         layer=spec.layer,
         layer_mode=spec.mode,
         duration=duration,
@@ -306,7 +306,7 @@ def _report_call(spec: _Spec, frame: types.FrameType | None) -> None:
         blocking=spec.name,
         category="marked",
         site=site_of_frame(frame),
-        route=current_route(),
+        route=route_here(),
         layer=spec.layer,
         layer_mode=spec.mode,
         duration=None,
@@ -453,7 +453,8 @@ def _instrument_routes(app: Any) -> None:
                 layer,
                 declared.mode if isinstance(declared, LayerInfo) else None,
             )
-            dependant.call = _TimedCall(spec)
+            # The endpoint is never looked up in dependency_overrides: a plain wrapper will do.
+            dependant.call = _timed(spec) if kind == "endpoint" else _TimedCall(spec)
             _dependants.append((dependant, call))
 
 

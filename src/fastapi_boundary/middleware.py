@@ -1,11 +1,11 @@
 """``BoundaryMonitorMiddleware``: the production monitor as a pure ASGI middleware.
 
-Per request it binds the ASGI scope, so detections name the route: one
-context-variable set, no wrapper around ``receive`` or ``send``.  A stalled
-loop's stack sample finds the route in this middleware's frame.  On the
-app's lifespan it starts the monitor — step timing, the loop-lag sentinel
-task and the stall watchdog — and stops it at shutdown.
-``install(app, monitor=...)`` adds it; adding it by hand does the same::
+For apps that ``install`` does not wire (another framework's app, an app
+built elsewhere).  It runs the monitor — step timing, the loop-lag sentinel
+task and the stall watchdog — for the life of the app's lifespan, and hands
+every request straight to the app: ``__call__`` returns the app's own
+coroutine, so a request pays one function call, not one more coroutine.
+Reports find the route in the scope Starlette's frames hold on the stack.
 
     app.add_middleware(BoundaryMonitorMiddleware, config=MonitorConfig(sample_rate=0.05))
 """
@@ -15,10 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import anyio
-
-from ._monitor import Monitor, MonitorConfig, middleware_codes
-from ._serving import bind_scope, unbind_scope
+from ._monitor import Monitor, MonitorConfig
 
 __all__ = ["BoundaryMonitorMiddleware"]
 
@@ -42,35 +39,11 @@ class BoundaryMonitorMiddleware:
         assert self.config is not None
         self.monitor = Monitor(self.config)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = scope["type"]
-        if kind == "http" or kind == "websocket":
-            token = bind_scope(scope)
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                unbind_scope(token)
-        elif kind == "lifespan":
-            await self._lifespan(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["type"] == "lifespan":
+            return self._lifespan(scope, receive, send)
+        return self.app(scope, receive, send)
 
     async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the app's lifespan with the monitor on, the sentinel a task beside it."""
-        monitor = self.monitor
-        if monitor.running:  # the same middleware serving a second lifespan: one monitor
+        async with self.monitor.lifetime(scope.get("app")):
             await self.app(scope, receive, send)
-            return
-        monitor.start(scope.get("app"))
-        try:
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(monitor.sentinel)
-                try:
-                    await self.app(scope, receive, send)
-                finally:
-                    tasks.cancel_scope.cancel()
-        finally:
-            monitor.stop()
-
-
-middleware_codes.add(BoundaryMonitorMiddleware.__call__.__code__)
