@@ -20,6 +20,7 @@ import logging
 import os
 import sysconfig
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -239,16 +240,31 @@ def where(frame: FrameType | None) -> tuple[Site | None, str | None, str | None,
 # --- what happens to a detection ----------------------------------------------------
 
 
+#: Detections kept in full; beyond it only counted (a dev server in warn mode runs for days).
+RECORDER_LIMIT = 10_000
+
+
 @dataclass
 class Recorder:
     """Everything reported while the guard was on, for the fixture and the summary."""
 
     detections: list[Detection] = field(default_factory=list)
     exempted: list[tuple[Detection, str]] = field(default_factory=list)
+    counts: Counter[tuple[str, str | None]] = field(default_factory=Counter)
+
+    def add(self, detection: Detection) -> None:
+        self.counts[detection.key] += 1
+        if len(self.detections) < RECORDER_LIMIT:
+            self.detections.append(detection)
+
+    def add_exempted(self, detection: Detection, reason: str) -> None:
+        if len(self.exempted) < RECORDER_LIMIT:
+            self.exempted.append((detection, reason))
 
     def clear(self) -> None:
         self.detections.clear()
         self.exempted.clear()
+        self.counts.clear()
 
     @property
     def calls(self) -> list[Detection]:
@@ -324,9 +340,9 @@ def report(detection: Detection) -> None:
         with suspended():
             reason = exempt(detection)
         if reason is not None:
-            recorder.exempted.append((detection, reason))
+            recorder.add_exempted(detection, reason)
             return
-    recorder.detections.append(detection)
+    recorder.add(detection)
     if mode == "strict":
         with suspended():
             message = format_message(detection)

@@ -28,6 +28,7 @@ import functools
 import inspect
 import keyword
 import sys
+import threading
 import types
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -390,6 +391,7 @@ class Interceptor:
         self._done: set[tuple[int, str]] = set()
         self._scanned: set[str] = set()
         self._modules_seen = -1
+        self._lock = threading.RLock()  # two loop threads may catch up at once
 
     # --- audit events -----------------------------------------------------------
 
@@ -519,7 +521,7 @@ class Interceptor:
         """Catch up with modules imported since the last look; ``False`` when none were."""
         if len(sys.modules) == self._modules_seen:
             return False
-        with suspended():
+        with self._lock, suspended():
             new_originals = self.wrap_catalogue()
             self.rebind(everything=new_originals)
             self.events = {event: Target.of(entry) for event, entry in self.audit_events().items()}

@@ -17,7 +17,6 @@ ini keys: ``boundary`` (mode), ``boundary_baseline`` (a baseline file),
 from __future__ import annotations
 
 import inspect
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -225,7 +224,7 @@ class GuardPlugin:
         if not (recorder.detections or recorder.exempted or self.stale or self.update):
             return
         terminalreporter.section("fastapi-boundary guard")
-        counts: Counter[tuple[str, str | None]] = Counter(d.key for d in recorder.detections)
+        counts = recorder.counts
         firsts: dict[tuple[str, str | None], Detection] = {}
         for detection in recorder.detections:
             firsts.setdefault(detection.key, detection)
