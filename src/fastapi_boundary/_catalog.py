@@ -218,6 +218,8 @@ CATALOG: tuple[BlockingEntry, ...] = (
     *_group(
         "file",
         ["shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.copytree", "shutil.rmtree"],
+        # typeshed types rmtree as an instance of a callable protocol
+        aliases={"shutil.rmtree": ("shutil._RmtreeType.__call__",)},
     ),
     *_group("file", ["shutil.move"], events={"shutil.move": "shutil.move"}),
     *_group(
@@ -237,7 +239,17 @@ CATALOG: tuple[BlockingEntry, ...] = (
             *_methods("io.FileIO", "read", "readall", "write"),
         ],
         aliases={
-            f"io.TextIOWrapper.{name}": (f"_io.TextIOWrapper.{name}",) for name in _IO_METHODS
+            **{f"io.TextIOWrapper.{name}": (f"_io.TextIOWrapper.{name}",) for name in _IO_METHODS},
+            # typeshed defines the io classes in _io (what open(..., "rb"/"wb") returns)
+            **{
+                f"io.{cls}.{name}": (f"_io.{cls}.{name}",)
+                for cls, names in (
+                    ("BufferedReader", ("read", "readline", "readlines")),
+                    ("BufferedWriter", ("write", "flush")),
+                    ("FileIO", ("read", "readall", "write")),
+                )
+                for name in names
+            },
         },
     ),
     # net
@@ -274,6 +286,10 @@ CATALOG: tuple[BlockingEntry, ...] = (
         aliases={
             **{f"socket.socket.{name}": (f"_socket.socket.{name}",) for name in _SOCKET},
             "select.poll.poll": ("select._Poll.poll",),
+            **{
+                f"socket.{name}": (f"_socket.{name}",)
+                for name in ("gethostbyname", "gethostbyname_ex", "gethostbyaddr")
+            },
         },
     ),
     *_group(
@@ -330,6 +346,7 @@ CATALOG: tuple[BlockingEntry, ...] = (
             "use aiosqlite in an async layer, or keep the layer sync and make the endpoint `def`"
         ),
         events={"sqlite3.connect": "sqlite3.connect"},
+        aliases={"sqlite3.connect": ("_sqlite3.connect",)},
     ),
     *_group(
         "db",
@@ -422,7 +439,10 @@ CATALOG: tuple[BlockingEntry, ...] = (
     *_group(
         "cpu",
         ["hashlib.pbkdf2_hmac", "hashlib.scrypt"],
-        aliases={"hashlib.pbkdf2_hmac": ("_hashlib.pbkdf2_hmac",)},
+        aliases={
+            "hashlib.pbkdf2_hmac": ("_hashlib.pbkdf2_hmac",),
+            "hashlib.scrypt": ("_hashlib.scrypt",),
+        },
     ),
     *_group("cpu", ["bcrypt.hashpw", "bcrypt.checkpw", "bcrypt.kdf"], package="bcrypt"),
     *_group(

@@ -596,20 +596,20 @@ class BoundaryPlugin(Plugin):
 
     # -- reporting --
 
-    def _fail(
-        self, api: Any, message: str, context: Context, code: ErrorCode, *, definition: bool = False
-    ) -> None:
-        """Report, unless disabled.
+    def _fail(self, api: Any, message: str, context: Context, code: ErrorCode) -> None:
+        """Report, unless disabled, past any error capture that is active.
 
-        ``definition``: the error is about a definition, found from a decorator
-        hook.  ``layer``/``blocking`` are overloaded, and mypy tries each item
-        with errors captured: an error there would only reject the item, so
-        it is reported past the capture (mypy drops the duplicates).
+        mypy tries each item of an overloaded callee (``open``,
+        ``subprocess.run``, ``layer``, ``blocking``) with errors captured, and
+        an error in the capture rejects the item: reported there, a boundary
+        error would change which overload mypy picks.  What the plugin reports
+        does not depend on the item, so it goes straight to the report (mypy
+        drops the duplicates of a call checked more than once).
         """
         if code.code in self.config.disable:
             return
         watchers = getattr(getattr(api, "errors", None), "_watchers", None)
-        if not definition or not watchers:
+        if not watchers:
             api.fail(message, context, code=code)
             return
         saved = list(watchers)
@@ -820,7 +820,6 @@ class BoundaryPlugin(Plugin):
                 f'"{decorator.func.name}" is an async def. Fix: {fix}',
                 decorator.func,
                 MARKER,
-                definition=True,
             )
         if isinstance(context, Decorator):
             return self._marked(api, default, marker)
@@ -869,7 +868,6 @@ class BoundaryPlugin(Plugin):
                         f"@layer('{'async' if is_async else 'sync'}')",
                         decorator.func,
                         LAYER_MODE,
-                        definition=True,
                     )
         return ctx.default_return_type
 

@@ -1,6 +1,9 @@
 """Blocking calls inside ``async def``: layers, markers and the catalogue, resolved by type."""
 
 import os
+import shutil
+import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import requests
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from typing_extensions import assert_type
 
 from fastapi_boundary import AsyncService, SyncRepository, blocking, cpu_bound, run_blocking
 
@@ -82,6 +86,18 @@ async def catalogue(session: Session, async_session: AsyncSession, path: Path) -
     open("x").read()  # noqa: SIM115  # E: boundary-blocking-call boundary-blocking-call
     requests.get("http://x")  # E: boundary-blocking-call
     await anyio.sleep(1)
+
+
+async def overloaded_callees() -> None:
+    # A boundary error must not change which overload mypy picks (text mode, str output).
+    with open("x", "w") as handle:  # E: boundary-blocking-call
+        handle.write("")  # E: boundary-blocking-call
+    done = subprocess.run(["ls"], capture_output=True, text=True)  # E: boundary-blocking-call
+    assert_type(done.stdout, str)
+    with open("x", "rb") as raw:  # E: boundary-blocking-call
+        raw.read()  # E: boundary-blocking-call
+    sqlite3.connect(":memory:")  # E: boundary-blocking-call
+    shutil.rmtree("x")  # E: boundary-blocking-call
 
 
 class Clock:
