@@ -404,3 +404,13 @@ def test_wrappers_accept_exactly_what_the_originals_accept(tmp_path: Path) -> No
         kind if not isinstance(kind, tuple) else kind[0] for kind in plain
     ]
     assert guarded_outcomes[3] == plain[3]  # the original's own "positional argument" error
+
+
+def test_a_bad_threshold_or_entry_leaves_nothing_switched_on() -> None:
+    stat = os.stat
+    with pytest.raises(BoundaryError, match="threshold"):
+        _guard.enable("strict", threshold=-1)
+    with pytest.raises(BoundaryError, match="cannot add 'x.y' = 'nonsense'"):
+        _guard.enable("strict", blocking={"x.y": "nonsense"})
+    assert not _guard.is_enabled()
+    assert os.stat is stat

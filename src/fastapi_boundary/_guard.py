@@ -118,24 +118,29 @@ def enable(
     set_policy(mode, _exempt)
     if mode == "off":
         return
-    if blocking:
-        _extra_before = list(_catalog._extra)
-        _catalog.extend(_catalog.parse_entries(blocking, "enable(blocking=...)"))
-    _enabled = True
-    _interceptor.refresh()
-    with suspended():
-        _patch_loops()
-        _events.clear()
-        _events.update(_interceptor.events)
+    steps = _steps_module()
+    try:
+        if steps is not None:  # first: it validates the threshold before anything is patched
+            steps.activate(threshold, report)
+            _steps_active = True
+        if blocking:
+            new_entries = _catalog.parse_entries(blocking, "enable(blocking=...)")
+            _extra_before = list(_catalog._extra)
+            _catalog.extend(new_entries)
+        _enabled = True
+        _interceptor.refresh()
+        with suspended():
+            _patch_loops()
+            _events.clear()
+            _events.update(_interceptor.events)
+    except BaseException:
+        disable()
+        raise
     if not _hook_added:
         sys.addaudithook(_audit)
         _hook_added = True
     if _running_in_loop():
         _own_ident = register_loop_thread()
-    steps = _steps_module()
-    if steps is not None:
-        steps.activate(threshold, report)
-        _steps_active = True
 
 
 def disable() -> None:
