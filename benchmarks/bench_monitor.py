@@ -97,13 +97,13 @@ READY_TIMEOUT_S = 20.0
 
 @dataclass(frozen=True)
 class Options:
-    rounds: int = 10
+    rounds: int = 16
     blocks: int = 3
     seconds: float = 0.6
     warmup: float = 0.2
     connections: int = 16
     asgi_requests: int = 6000
-    asgi_repetitions: int = 12
+    asgi_repetitions: int = 30
 
 
 @dataclass
@@ -229,15 +229,16 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-async def load(port: int, options: Options) -> tuple[int, float]:
-    """Requests served and seconds taken over ``options.seconds``, after the warm-up."""
+async def load(port: int, options: Options) -> tuple[int, float, int]:
+    """Requests and seconds of the measured ``options.seconds``, and requests in all."""
     warm = time.perf_counter() + options.warmup
-    await asyncio.gather(*(client(port, i, warm, [0]) for i in range(options.connections)))
+    warmed = [0]
+    await asyncio.gather(*(client(port, i, warm, warmed) for i in range(options.connections)))
     counts = [0]
     start = time.perf_counter()
     stop_at = start + options.seconds
     await asyncio.gather(*(client(port, i, stop_at, counts) for i in range(options.connections)))
-    return counts[0], time.perf_counter() - start
+    return counts[0], time.perf_counter() - start, counts[0] + warmed[0]
 
 
 def ratio_lines(
@@ -274,18 +275,17 @@ def measure(options: Options) -> tuple[list[str], bool]:
                 for label in rotation(labels, turn * options.blocks + block):
                     pid = running[label].process.pid
                     before = cpu_seconds(pid)
-                    count, seconds = asyncio.run(load(running[label].port, options))
+                    count, seconds, total = asyncio.run(load(running[label].port, options))
                     after = cpu_seconds(pid)
                     best[label] = max(best[label], count / seconds)
                     if before is not None and after is not None:
-                        served[label] += count
-                        used[label] += after - before  # includes the warm-up's requests
+                        served[label] += total  # the CPU read covers the warm-up too
+                        used[label] += after - before
             for label in labels:
                 rates[label].append(best[label])
                 if used[label] > 0:
                     per_cpu[label].append(served[label] / used[label])
             progress_count("rounds", turn + 1, options.rounds)
-    anchor = rates[ANCHOR]
     lines = [
         f"1. uvicorn on 127.0.0.1, FastAPI async endpoint awaiting an AsyncRepository method; "
         f"{options.connections} keep-alive connections; a round loads each server "
@@ -294,7 +294,7 @@ def measure(options: Options) -> tuple[list[str], bool]:
         f"rounds (budget: monitor >= {BUDGET:.2f}x)",
         "   step timing on in the servers: "
         + ", ".join(f"{label}: {states[label]['timing']}" for label in VARIANTS),
-        f"   median load on the machine (1 min) during the run: {os.getloadavg()[0]:.2f}",
+        f"   load average of the machine (1 min) at the end: {os.getloadavg()[0]:.2f}",
         "   a) requests/s (each server's best slice per round):",
     ]
     rate_lines, passed = ratio_lines(rates, "requests/s", budget_checked=True)
@@ -302,8 +302,8 @@ def measure(options: Options) -> tuple[list[str], bool]:
     if all(len(values) == options.rounds for values in per_cpu.values()):
         lines.append(
             "   b) requests per CPU-second of the server process (its /proc utime + stime, "
-            "watchdog threads included; warm-up CPU counted, so absolute figures are low): "
-            "what each request costs the server, insensitive to other load on the machine"
+            "watchdog threads included, over every slice and its warm-up): what a request "
+            "costs the server, much less sensitive to other load on the machine"
         )
         cpu_lines, cpu_passed = ratio_lines(per_cpu, "requests/CPU-s", budget_checked=True)
         lines.extend(cpu_lines)
