@@ -225,6 +225,21 @@ def test_a_failing_metrics_callback_never_breaks_a_request(
     assert failures[0].exc_info is not None
 
 
+def test_a_failing_probe_never_takes_the_app_down(
+    logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> list[Any]:
+        raise ValueError("statistics unavailable")
+
+    monkeypatch.setattr("fastapi_boundary._monitor.limiter_statistics", broken)
+    metrics: list[Metric] = []
+    app = blocking_app(metrics)
+    with TestClient(app) as client:
+        wait_for(lambda: any("sentinel failed" in r.getMessage() for r in logs.records))
+        assert client.get("/slow/1").json() == 1
+        wait_for(lambda: bool(named(metrics, "boundary.loop.stall")))
+
+
 def test_raise_errors_makes_a_slow_step_fail_its_request() -> None:
     app = FastAPI()
 

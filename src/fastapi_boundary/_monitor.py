@@ -262,12 +262,21 @@ class Monitor:
             self._beat = start = perf_counter()
             await anyio.sleep(interval)
             lag = max(perf_counter() - start - interval, 0.0)
-            self._lagged(lag, start)
-            self._queues()
+            try:
+                self._lagged(lag, start)
+                self._queues()
+            except Exception:  # never take the app's lifespan down with it
+                self._failed("sentinel")
 
     # the watchdog thread
 
     def _watch(self) -> None:
+        try:
+            self._watch_once()
+        except Exception:
+            self._failed("stall watchdog")
+
+    def _watch_once(self) -> None:
         beat = self._beat
         now = perf_counter()
         overdue = now - beat - self.config.lag_interval

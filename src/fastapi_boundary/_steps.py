@@ -491,10 +491,11 @@ def _tick() -> None:
     newest sample made during it.
     """
     now = perf_counter()
-    for ident in threads_running(_DRIVE_CODE, loop_threads()):
-        sample = sample_thread(ident, now)
-        if sample is not None:
-            _samples.append(sample)
+    with contextlib.suppress(Exception):  # a sample is a nicety: never kill the watchdog
+        for ident in threads_running(_DRIVE_CODE, loop_threads()):
+            sample = sample_thread(ident, now)
+            if sample is not None:
+                _samples.append(sample)
 
 
 def _apply() -> None:
