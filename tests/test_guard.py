@@ -414,3 +414,16 @@ def test_a_bad_threshold_or_entry_leaves_nothing_switched_on() -> None:
         _guard.enable("strict", blocking={"x.y": "nonsense"})
     assert not _guard.is_enabled()
     assert os.stat is stat
+
+
+class SlowRepository(AsyncRepository):
+    async def get(self) -> None:
+        time.sleep(0.05)  # one intercepted call, longer than the step threshold
+
+
+def test_an_intercepted_call_is_not_reported_again_as_a_slow_step() -> None:
+    with guarded("warn", threshold=0.01) as recorder:
+        recorder.clear()
+        asyncio.run(SlowRepository().get())
+        found = [(d.kind, d.blocking, d.layer) for d in recorder.detections]
+    assert found == [("call", "time.sleep", "SlowRepository.get")]

@@ -267,3 +267,34 @@ def test_partial_run_does_not_judge_stale_exemptions(pytester: pytest.Pytester) 
     assert "os.stat (ini boundary_exempt: legacy)" in whole.stdout.str()
     partial = pytester.runpytest_subprocess("-p", "no:cacheprovider", "test_one.py")
     assert partial.ret == pytest.ExitCode.OK
+
+
+def test_strict_covers_trio_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        conftest="""
+        import pytest
+
+        @pytest.fixture
+        def anyio_backend():
+            return "trio"
+        """,
+        test_trio="""
+        import time
+        import anyio
+        import pytest
+
+        @pytest.mark.anyio
+        async def test_blocks():
+            time.sleep(0.001)
+
+        @pytest.mark.anyio
+        async def test_awaits():
+            await anyio.sleep(0.001)
+            await anyio.to_thread.run_sync(time.sleep, 0.001)
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--boundary=strict")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "blocking call time.sleep (sleep) on the event loop thread at test_trio.py:7" in (
+        result.stdout.str()
+    )
