@@ -431,6 +431,7 @@ class _State:
     method_kinds: dict[str, str | None] = field(default_factory=dict)
     function_kinds: dict[str, str | None] = field(default_factory=dict)
     checked_classes: set[tuple[str, int]] = field(default_factory=set)
+    base_kinds: dict[str, bool] = field(default_factory=dict)
 
 
 # --- the plugin ----------------------------------------------------------------------------
@@ -471,16 +472,13 @@ class BoundaryPlugin(Plugin):
     def get_base_class_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         if fullname in _LAYER_BASES:
             return self._on_layer_class
-        if fullname.startswith(("builtins.", "typing.", "abc.")):
-            return None
-        symbol = self.lookup_fully_qualified(fullname)
-        if (
-            symbol is not None
-            and isinstance(symbol.node, TypeInfo)
-            and layer_mode(symbol.node) is not None
-        ):
-            return self._on_layer_class
-        return None
+        is_layer = self._state.base_kinds.get(fullname)
+        if is_layer is None:
+            symbol = self.lookup_fully_qualified(fullname)
+            if symbol is None or not isinstance(symbol.node, TypeInfo):
+                return None  # not analysed yet: ask again next time
+            is_layer = self._state.base_kinds[fullname] = layer_mode(symbol.node) is not None
+        return self._on_layer_class if is_layer else None
 
     def get_class_decorator_hook_2(self, fullname: str) -> Callable[[ClassDefContext], bool] | None:
         if fullname == _LAYER:
