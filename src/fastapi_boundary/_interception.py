@@ -175,6 +175,8 @@ def _on_loop(
     kwargs: dict[str, Any],
 ) -> Any:
     __tracebackhide__ = True
+    if _does_not_block(entry, args, kwargs):  # asyncio's own socket calls: the common case
+        return original(*args, **kwargs)
     if not check(entry, frame, args, kwargs):
         with suspended():
             return original(*args, **kwargs)
