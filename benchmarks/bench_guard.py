@@ -51,6 +51,7 @@ import httpx
 import requests
 from blockbuster import blockbuster_ctx
 from pyleak import no_event_loop_blocking
+from pyleak.base import LeakAction
 from sqlalchemy import create_engine, text
 
 from _harness import (
@@ -65,8 +66,7 @@ from _harness import (
     spread,
     verdict,
 )
-from fastapi_boundary import AsyncService, run_blocking
-from fastapi_boundary import _detection
+from fastapi_boundary import AsyncService, _detection, run_blocking
 from fastapi_boundary._guard import guarded
 
 RESULTS = RESULTS_DIR / "guard.txt"
@@ -251,7 +251,7 @@ def with_pyleak(case: Callable[[], Awaitable[object]]) -> bool:
         nonlocal caught
         try:
             async with no_event_loop_blocking(
-                action="raise", threshold=THRESHOLD, check_interval=0.005
+                action=LeakAction.RAISE, threshold=THRESHOLD, check_interval=0.005
             ):
                 await case()
         except Exception as error:  # pyleak's EventLoopBlockError (in a group)
@@ -292,7 +292,7 @@ def with_asyncio_debug(case: Callable[[], Awaitable[object]]) -> bool:
 
 
 def with_aiodebug(case: Callable[[], Awaitable[object]]) -> bool:
-    import aiodebug.log_slow_callbacks
+    import aiodebug.log_slow_callbacks  # type: ignore[import-untyped]
 
     original = asyncio.events.Handle._run
     found: list[str] = []
@@ -411,7 +411,7 @@ def overhead(repetitions: int, number: int) -> tuple[list[str], bool]:
     ]
     ratios: dict[str, float] = {}
     for name in SIDES[1:]:
-        per_turn = [value / base for value, base in zip(timings[name], plain)]
+        per_turn = [value / base for value, base in zip(timings[name], plain, strict=True)]
         ratios[name] = statistics.median(per_turn)
         lines.append(f"   {name:<24} {ratios[name]:.3f}x  ({spread(per_turn)})")
     ok = ratios["fastapi-boundary guard"] <= BUDGET
