@@ -17,7 +17,14 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from fastapi_boundary import AsyncRepository, BoundaryError, Limiter, _steps, install
+from fastapi_boundary import (
+    AsyncRepository,
+    BoundaryError,
+    Limiter,
+    SyncRepository,
+    _steps,
+    install,
+)
 from fastapi_boundary._errors import BlockingCallError
 from fastapi_boundary._monitor import Metric, MonitorConfig
 from fastapi_boundary.middleware import BoundaryMonitorMiddleware
@@ -29,6 +36,11 @@ queue_limiter = Limiter("monitor-test-queue", size=1)
 class SlowRepository(AsyncRepository):
     async def get(self, item_id: int) -> int:
         time.sleep(0.15)  # fake async
+        return item_id
+
+
+class Totals(SyncRepository):
+    def get(self, item_id: int) -> int:
         return item_id
 
 
@@ -144,6 +156,27 @@ def test_sampled_step_timing_names_the_layer(logs: pytest.LogCaptureFixture) -> 
     assert record.boundary_layer == "SlowRepository.get"
     assert record.boundary_layer_mode == "async"
     assert record.boundary_duration_ms >= 100
+
+
+def test_a_sync_layer_called_on_the_loop_is_counted(logs: pytest.LogCaptureFixture) -> None:
+    metrics: list[Metric] = []
+    app = FastAPI()
+
+    @app.get("/totals/{item_id}")
+    async def totals(item_id: int) -> int:
+        return Totals().get(item_id)  # a sync layer on the loop
+
+    install(app, monitor=config(metrics, lag_threshold=10.0))
+    with TestClient(app) as client:
+        assert client.get("/totals/3").json() == 3
+    calls = named(metrics, "boundary.call.blocking")
+    assert len(calls) == 1
+    assert calls[0].value == 1
+    assert calls[0].attributes["layer"] == "Totals.get"
+    assert calls[0].attributes["route"] == "GET /totals/{item_id}"
+    logged: Any = [r for r in logs.records if getattr(r, "boundary_event", None) == "call"]
+    assert logged[0].boundary_layer_mode == "sync"
+    assert "Totals.get (marked blocking) ran on the event loop thread" in logged[0].getMessage()
 
 
 def test_metrics_callback_receives_limiter_queueing(logs: pytest.LogCaptureFixture) -> None:
