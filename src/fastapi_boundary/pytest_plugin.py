@@ -74,6 +74,11 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(
             f"fastapi-boundary: ini key `boundary = {mode}` must be strict, warn or off."
         )
+    if config.getoption("update_baseline") and config.getoption("numprocesses", None):
+        raise pytest.UsageError(
+            "fastapi-boundary: --update-baseline needs the whole run in one process "
+            "(each xdist worker sees only its share). Fix: run it without -n."
+        )
     config.pluginmanager.register(GuardPlugin(config, mode), PLUGIN_NAME)
 
 
@@ -140,7 +145,17 @@ class GuardPlugin:
     def _partial_run(self, session: pytest.Session) -> bool:
         """Stale exemptions are only judged on a run of the whole suite."""
         explicit = self.config.args_source == pytest.Config.ArgsSource.ARGS
-        return self.partial or explicit or session.testsfailed > 0 or session.shouldstop is True
+        # under xdist each worker runs a share of the tests and the controller runs none
+        worker = hasattr(self.config, "workerinput") or bool(
+            self.config.getoption("numprocesses", None)
+        )
+        return (
+            self.partial
+            or explicit
+            or worker
+            or session.testsfailed > 0
+            or session.shouldstop is True
+        )
 
     # --- per test ------------------------------------------------------------------
 
