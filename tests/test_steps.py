@@ -10,7 +10,14 @@ import hashlib
 import inspect
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    MutableMapping,
+)
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +153,21 @@ class SyncItems(SyncRepository):
     def get(self, item_id: int) -> int:
         time.sleep(0.001)
         return item_id
+
+
+class StreamRepository(AsyncRepository):
+    async def fake_stream(self) -> AsyncIterator[int]:
+        for number in range(2):
+            time.sleep(BLOCK)  # blocks between items
+            yield number
+
+    async def honest_stream(self, cleaned: list[str]) -> AsyncGenerator[int, None]:
+        try:
+            for number in range(3):
+                await anyio.sleep(0.001)
+                yield number
+        finally:
+            cleaned.append("closed")
 
 
 class EchoRepository(AsyncRepository):
@@ -427,6 +449,23 @@ async def test_errors_and_cancellation_pass_through_the_driver(caught: list[Dete
     assert caught == []
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_async_generator_methods_are_timed_item_by_item(caught: list[Detection]) -> None:
+    assert [n async for n in StreamRepository().fake_stream()] == [0, 1]
+    assert [d.blocking for d in caught] == ["StreamRepository.fake_stream"] * 2
+    assert caught[0].site is not None
+    assert caught[0].site.line == line_of(StreamRepository.fake_stream, "time.sleep")
+    caught.clear()
+    cleaned: list[str] = []
+    stream = StreamRepository().honest_stream(cleaned)
+    assert await stream.__anext__() == 0
+    assert await stream.asend(None) == 1
+    await stream.aclose()
+    assert cleaned == ["closed"]
+    assert caught == []
+
+
 # --- must report nothing ----------------------------------------------------------------
 
 
@@ -470,6 +509,7 @@ def test_off_means_no_wrapper_and_deactivate_restores_every_original() -> None:
     get = FakeAsyncRepository.__dict__["get"]
     sync_get = SyncItems.__dict__["get"]
     static = EchoRepository.__dict__["static_block"]
+    stream = StreamRepository.__dict__["fake_stream"]
     app = make_app()
 
     @app.get("/x")
@@ -492,6 +532,7 @@ def test_off_means_no_wrapper_and_deactivate_restores_every_original() -> None:
         assert FakeAsyncRepository.__dict__["get"] is not get
         assert SyncItems.__dict__["get"] is not sync_get
         assert EchoRepository.__dict__["static_block"] is not static
+        assert StreamRepository.__dict__["fake_stream"] is not stream
         assert getattr(meanwhile, _steps.TIMED_ATTR, False)
         assert app.routes[-1].dependant.call is not route_call  # type: ignore[attr-defined]
     finally:
@@ -499,6 +540,7 @@ def test_off_means_no_wrapper_and_deactivate_restores_every_original() -> None:
     assert FakeAsyncRepository.__dict__["get"] is get
     assert SyncItems.__dict__["get"] is sync_get
     assert EchoRepository.__dict__["static_block"] is static
+    assert StreamRepository.__dict__["fake_stream"] is stream
     assert not getattr(CreatedMeanwhile.__dict__["get"], _steps.TIMED_ATTR, False)
     assert app.routes[-1].dependant.call is route_call  # type: ignore[attr-defined]
     assert _steps.timed_apps() == []

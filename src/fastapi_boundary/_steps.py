@@ -57,6 +57,7 @@ __all__ = [
 Report = Callable[[Detection], None]
 TIMED_ATTR = "__boundary_timed__"
 _CO_COROUTINE = inspect.CO_COROUTINE
+_CO_ASYNC_GENERATOR = inspect.CO_ASYNC_GENERATOR
 _STEP_FIX = (
     "await an async driver instead of a blocking one, or offload the blocking part: "
     "await run_blocking(func, ...) for I/O, await run_cpu(func, ...) for CPU work"
@@ -292,6 +293,53 @@ def _timed(spec: _Spec) -> Callable[..., Any]:
     return timed
 
 
+class _TimedAsyncGenerator:
+    """An async generator whose every ``__anext__``/``asend``/``athrow``/``aclose`` is driven.
+
+    Each of those awaitables runs the generator's body up to its next
+    ``yield`` (or suspension) in steps, timed as a coroutine's are.
+    """
+
+    __slots__ = ("_agen", "_spec")
+
+    def __init__(self, agen: Any, spec: _Spec) -> None:
+        self._agen = agen
+        self._spec = spec
+
+    def __aiter__(self) -> _TimedAsyncGenerator:
+        return self
+
+    def __anext__(self) -> Any:
+        return _drive(self._agen.__anext__(), self._spec)
+
+    def asend(self, value: Any) -> Any:
+        return _drive(self._agen.asend(value), self._spec)
+
+    def athrow(self, *args: Any) -> Any:
+        return _drive(self._agen.athrow(*args), self._spec)
+
+    def aclose(self) -> Any:
+        return _drive(self._agen.aclose(), self._spec)
+
+    def __getattr__(self, name: str) -> Any:  # ag_frame, ag_running, ag_code ...
+        return getattr(self._agen, name)
+
+
+def _timed_generator(spec: _Spec) -> Callable[..., Any]:
+    """The wrapper of an async generator method: the generator it returns is driven."""
+    function = spec.function
+    rate, draw = _rate, _random
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        if rate < 1.0 and draw() >= rate:
+            return function(*args, **kwargs)
+        return _TimedAsyncGenerator(function(*args, **kwargs), spec)
+
+    functools.update_wrapper(timed, function)
+    setattr(timed, TIMED_ATTR, True)
+    return timed
+
+
 def _on_loop_thread() -> bool:
     """Whether an event loop runs in this thread (asyncio, or trio; worker threads never)."""
     if is_loop_thread() or asyncio._get_running_loop() is not None:
@@ -350,7 +398,8 @@ def _wrapped_member(cls: type, info: LayerInfo, name: str, raw: object) -> objec
     function = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
     if type(function) is not types.FunctionType or getattr(function, TIMED_ATTR, False):
         return None
-    is_async = bool(function.__code__.co_flags & _CO_COROUTINE)
+    flags = function.__code__.co_flags
+    is_async = bool(flags & (_CO_COROUTINE | _CO_ASYNC_GENERATOR))
     spec = _Spec(
         function,
         function.__code__,
@@ -358,8 +407,10 @@ def _wrapped_member(cls: type, info: LayerInfo, name: str, raw: object) -> objec
         f"{cls.__qualname__}.{name}",
         info.mode,
     )
-    if info.mode is Mode.ASYNC and is_async:
+    if info.mode is Mode.ASYNC and flags & _CO_COROUTINE:
         wrapper = _timed(spec)
+    elif info.mode is Mode.ASYNC and flags & _CO_ASYNC_GENERATOR:
+        wrapper = _timed_generator(spec)
     elif (
         info.mode is Mode.SYNC and not is_async and (not name.startswith("_") or name == "__call__")
     ):
