@@ -16,15 +16,17 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._config import CheckMode, current_mode
 from ._errors import BoundaryError, BoundaryViolationsError, LimiterError
-from ._monitor import Monitor, MonitorConfig
 from ._render import render_table
 from ._sites import app_name
 from ._threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
 from .routing import check_app
+
+if TYPE_CHECKING:
+    from ._monitor import MonitorConfig
 
 __all__ = ["install"]
 
@@ -82,7 +84,11 @@ def install(
         from ._processes import _check_size
 
         _check_size(processes)  # an error now; the pool is resized when the app starts
-    monitor_config = MonitorConfig.coerce(monitor)  # an error now, not at start-up
+    monitor_config = None
+    if monitor is not None and monitor is not False:
+        from ._monitor import MonitorConfig  # imported by apps that use it only
+
+        monitor_config = MonitorConfig.coerce(monitor)  # an error now, not at start-up
     if monitor_config is not None and getattr(app, "middleware_stack", None) is not None:
         raise BoundaryError(
             f"install(monitor=...) on {app_name(app)}, which has started serving: the monitor "
@@ -91,7 +97,11 @@ def install(
         )
     if getattr(app, _INSTALLED, False):
         return app
-    monitor_ = None if monitor_config is None else Monitor(monitor_config)
+    monitor_ = None
+    if monitor_config is not None:
+        from ._monitor import Monitor
+
+        monitor_ = Monitor(monitor_config)
     inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
 
     @contextlib.asynccontextmanager

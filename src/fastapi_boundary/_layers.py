@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import types
 import typing
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, ClassVar, Literal, TypeVar, overload
 
 from . import _references as refs
-from . import _steps
 from ._config import current_mode, enforce
 from ._errors import LayerDeclarationError, LayerDependencyError, ModeMismatchError
 from ._layer_info import LAYER_ATTR, LayerInfo, declared_layer
@@ -47,6 +47,7 @@ __all__ = [
 _F = TypeVar("_F", bound=Callable[..., Any])
 _BASE_ATTR = "__boundary_base__"
 _PURE_ATTR = "__boundary_pure__"
+_STEPS_MODULE = f"{__package__}._steps"
 _SKIPPED_BASES: frozenset[object] = frozenset({object, typing.Generic})
 ModeLike = Mode | Literal["sync", "async"]
 
@@ -253,8 +254,9 @@ def _declare_class(cls: type, explicit: LayerInfo | None) -> None:
             f"{'Sync' if info.mode is Mode.SYNC else 'Async'}Service)) and declare the subclass."
         ) from error
     refs.remember_layer_class(cls)
-    if _steps.active:  # step timing is on: a class created meanwhile is timed too
-        _steps.instrument_class(cls)
+    steps = sys.modules.get(_STEPS_MODULE)  # imported by whoever switches step timing on
+    if steps is not None and steps.active:  # a class created meanwhile is timed too
+        steps.instrument_class(cls)
     if current_mode() == "off":
         return
     enforce(ModeMismatchError, _method_violations(cls, info))
