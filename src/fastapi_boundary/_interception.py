@@ -75,7 +75,19 @@ _MACHINERY = frozenset(
 )
 
 #: Modules never re-bound: the runtime machinery (and this package).
-_NO_REBIND = _MACHINERY | {"builtins", "sys", "threading", "queue", "socket", "_socket", "ssl"}
+_NO_REBIND = _MACHINERY | {
+    "builtins",
+    "sys",
+    "posix",  # the import system holds it as `_os`: it must keep the C functions
+    "nt",
+    "_io",
+    "_thread",
+    "threading",
+    "queue",
+    "socket",
+    "_socket",
+    "ssl",
+}
 
 _LOCK_KEYWORDS = ("block", "blocking")
 
