@@ -24,7 +24,15 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.applications import Starlette
 
-from fastapi_boundary import AsyncRepository, _catalog, _detection, _guard, blocking, run_blocking
+from fastapi_boundary import (
+    AsyncRepository,
+    SyncRepository,
+    _catalog,
+    _detection,
+    _guard,
+    blocking,
+    run_blocking,
+)
 from fastapi_boundary._baseline import (
     Exemption,
     Exemptions,
@@ -427,3 +435,21 @@ def test_an_intercepted_call_is_not_reported_again_as_a_slow_step() -> None:
         asyncio.run(SlowRepository().get())
         found = [(d.kind, d.blocking, d.layer) for d in recorder.detections]
     assert found == [("call", "time.sleep", "SlowRepository.get")]
+
+
+class Items(SyncRepository):
+    def get(self, item_id: int) -> int:
+        return item_id
+
+
+def test_a_sync_layer_method_on_the_loop_is_named_as_such() -> None:
+    async def main() -> int:
+        return Items().get(3)
+
+    with guarded("strict"), pytest.raises(BlockingCallError) as raised:
+        asyncio.run(main())
+    message = str(raised.value)
+    assert message.startswith("Items.get (marked blocking) ran on the event loop thread")
+    assert f"{HERE}:" in message
+    assert "(sync layer)" in message
+    assert "Fix:" in message
