@@ -819,6 +819,8 @@ class BoundaryPlugin(Plugin):
                 decorator.func,
                 MARKER,
             )
+        elif marker == _CPU_BOUND:
+            self._check_process_target(api, decorator.func)
         if isinstance(context, Decorator):
             return self._marked(api, default, marker)
         # The factory form: when it is the innermost decorator, the function's own
@@ -833,6 +835,29 @@ class BoundaryPlugin(Plugin):
                 api.named_generic_type("builtins.function", []),
             )
         return default
+
+    def _check_process_target(self, api: TypeChecker, function: FuncDef) -> None:
+        """What ``@cpu_bound`` refuses at decoration and the types show: closures, generators."""
+        outer = _current_function(api)
+        if outer is not None:
+            problem = (
+                f"it is defined inside {outer.name}(): a worker imports functions by module and "
+                f"name, and a nested function or closure has none",
+                "move it to module level and pass what it uses as arguments",
+            )
+        elif function.is_generator:
+            problem = (
+                "it is a generator function; the generator it returns cannot be sent back",
+                "return a list (or run_cpu one chunk per call)",
+            )
+        else:
+            return
+        self._fail(
+            api,
+            f'@cpu_bound cannot mark "{function.name}": {problem[0]}. Fix: {problem[1]}',
+            function,
+            MARKER,
+        )
 
     def _marked(self, api: TypeChecker, typ: Type, marker: str) -> Type:
         """``typ`` with the marker's fallback, when it is a plain function type."""
