@@ -1,6 +1,6 @@
 """Per-layer step timing inside real FastAPI apps: what it catches, what it must not, and cleanup.
 
-Blocking work lasts 50 ms or more against a 10 ms threshold; nothing here asserts on speed.
+Blocking work lasts 100 ms or more against a 30 ms threshold; nothing here asserts on speed.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from fastapi_boundary._errors import BlockingCallError
 from fastapi_boundary._modes import Mode
 from fastapi_boundary._serving import bind_scope, unbind_scope
 
-BLOCK = 0.05
-THRESHOLD = 0.01
+BLOCK = 0.1
+THRESHOLD = 0.03  # generous: a shared, loaded CI machine must not make a healthy step this long
 HERE = Path(__file__).name
 
 Scope = MutableMapping[str, Any]
@@ -561,6 +561,20 @@ def test_timed_methods_take_the_same_arguments(caught: list[Detection]) -> None:
     assert asyncio.run(main()) == [21, 3, 4, 6, 13, 3]
     with pytest.raises(TypeError, match="positional"):
         EchoRepository().positional()  # type: ignore[call-arg, unused-coroutine]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_timed_methods_are_coroutine_functions_tasks_accept(
+    caught: list[Detection], anyio_backend: str
+) -> None:
+    assert inspect.iscoroutinefunction(FakeAsyncRepository.get)
+    assert inspect.iscoroutinefunction(EchoRepository.static_block)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(FakeAsyncRepository().get, 1)
+    if anyio_backend == "asyncio":
+        assert await asyncio.create_task(FakeAsyncRepository().get(2)) == 2
+    assert {d.blocking for d in caught} == {"FakeAsyncRepository.get"}
 
 
 def test_timed_methods_keep_their_identity_for_introspection(caught: list[Detection]) -> None:

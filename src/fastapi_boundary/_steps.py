@@ -220,21 +220,15 @@ def _drive(coro: Coroutine[Any, Any, Any], spec: _Spec) -> Generator[Any, Any, A
 _DRIVE_CODE = _drive.__code__
 
 
-def _mark_coroutine_function(wrapper: Callable[..., Any]) -> None:
-    marker = getattr(inspect, "markcoroutinefunction", None)  # Python >= 3.12
-    if marker is not None:
-        marker(wrapper)
-
-
 _EXACT_TEMPLATE = """
 def make(_boundary_function, _boundary_spec, _boundary_drive, _boundary_draw, _boundary_rate):
-    def timed({params}):
-        {sampling}return _boundary_drive(_boundary_function({params}), _boundary_spec)
+    async def timed({params}):
+        {sampling}return await _boundary_drive(_boundary_function({params}), _boundary_spec)
     return timed
 """
 _SAMPLING = (
     "if _boundary_draw() >= _boundary_rate:\n"
-    "            return _boundary_function({params})\n"
+    "            return await _boundary_function({params})\n"
     "        "
 )
 _PLAIN_PARAMETERS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
@@ -257,7 +251,11 @@ def _exact_parameters(function: types.FunctionType) -> str | None:
 
 
 def _timed(spec: _Spec) -> Callable[..., Any]:
-    """The async wrapper: a plain ``def`` returning a driven awaitable (no extra coroutine)."""
+    """The async wrapper: an ``async def`` that awaits the method's coroutine, driven.
+
+    A real coroutine function, so ``asyncio.create_task``, anyio's
+    ``start_soon`` and ``inspect.iscoroutinefunction`` see what they expect.
+    """
     function = spec.function
     rate, draw = _rate, _random
     params = _exact_parameters(function) if type(function) is types.FunctionType else None
@@ -277,18 +275,17 @@ def _timed(spec: _Spec) -> Callable[..., Any]:
         )
     elif rate >= 1.0:
 
-        def timed(*args: Any, **kwargs: Any) -> Any:
-            return _drive(function(*args, **kwargs), spec)
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            return await _drive(function(*args, **kwargs), spec)
 
     else:
 
-        def timed(*args: Any, **kwargs: Any) -> Any:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
             if draw() >= rate:
-                return function(*args, **kwargs)
-            return _drive(function(*args, **kwargs), spec)
+                return await function(*args, **kwargs)
+            return await _drive(function(*args, **kwargs), spec)
 
     functools.update_wrapper(timed, function)
-    _mark_coroutine_function(timed)
     setattr(timed, TIMED_ATTR, True)
     return timed
 
