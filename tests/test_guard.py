@@ -453,3 +453,13 @@ def test_a_sync_layer_method_on_the_loop_is_named_as_such() -> None:
     assert f"{HERE}:" in message
     assert "(sync layer)" in message
     assert "Fix:" in message
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+@pytest.mark.anyio
+async def test_enable_on_a_running_loop_of_either_backend(anyio_backend: str) -> None:
+    with guarded("warn") as recorder:
+        recorder.clear()
+        time.sleep(0.001)
+        names = recorder.names()
+    assert names == ["time.sleep"]

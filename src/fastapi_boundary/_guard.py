@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from asyncio import _get_running_loop as asyncio_running_loop
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -234,15 +235,11 @@ def _steps_module() -> Any:
 
 
 def _running_in_loop() -> bool:
-    try:
-        import sniffio
-    except ImportError:  # pragma: no cover - anyio depends on it
-        return False
-    try:
-        sniffio.current_async_library()
-    except sniffio.AsyncLibraryNotFoundError:
-        return False
-    return True
+    """Whether an asyncio or trio loop runs in this thread right now."""
+    if asyncio_running_loop() is not None:
+        return True
+    trio = sys.modules.get("trio")
+    return trio is not None and bool(trio.lowlevel.in_trio_run())
 
 
 # --- registering loop threads -------------------------------------------------------
