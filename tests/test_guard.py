@@ -463,3 +463,9 @@ async def test_enable_on_a_running_loop_of_either_backend(anyio_backend: str) ->
         time.sleep(0.001)
         names = recorder.names()
     assert names == ["time.sleep"]
+
+
+def test_the_guard_names_the_cpu_bound_mark_of_the_process_module() -> None:
+    from fastapi_boundary import _interception, _processes
+
+    assert _interception.CPU_BOUND_ATTR == _processes.CPU_BOUND_ATTR

@@ -38,12 +38,12 @@ from typing import Any
 from . import _catalog
 from ._catalog import BlockingEntry
 from ._detection import Detection, _loop_threads, get_ident, report, suspended, where
-from ._processes import CPU_BOUND_ATTR
 from ._threads import BLOCKING_ATTR
 
 __all__ = ["Interceptor", "Target", "check", "make_wrapper", "wrap_marked"]
 
 ORIGINAL_ATTR = "__boundary_original__"
+CPU_BOUND_ATTR = "__boundary_cpu_bound__"  # _processes.CPU_BOUND_ATTR, without importing the pool
 
 #: Caught by their audit event everywhere; wrapping them would touch every file open.
 _AUDIT_ONLY = frozenset({"builtins.open", "io.open", "_io.open", "builtins.input"})
