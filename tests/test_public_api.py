@@ -6,6 +6,10 @@ import importlib
 import importlib.resources
 import inspect
 import pkgutil
+import subprocess
+import sys
+
+import pytest
 
 import fastapi_boundary
 from fastapi_boundary import BoundaryError
@@ -41,3 +45,23 @@ def test_every_exception_derives_from_boundary_error() -> None:
 
 def test_package_is_typed() -> None:
     assert importlib.resources.files("fastapi_boundary").joinpath("py.typed").is_file()
+
+
+def test_importing_the_package_or_its_plugins_imports_no_framework() -> None:
+    """The pytest plugin loads in every test run: it must not import FastAPI or anyio."""
+    code = (
+        "import sys, fastapi_boundary, fastapi_boundary.pytest_plugin; "
+        "print(sorted(m for m in ('fastapi', 'starlette', 'anyio', 'pydantic') "
+        "if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "[]"
+
+
+def test_lazy_names_resolve_and_unknown_names_fail() -> None:
+    assert fastapi_boundary.enable_guard.__name__ == "enable"
+    assert "SyncService" in dir(fastapi_boundary)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        fastapi_boundary.nope
