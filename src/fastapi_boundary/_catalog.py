@@ -346,7 +346,21 @@ CATALOG: tuple[BlockingEntry, ...] = (
             "use aiosqlite in an async layer, or keep the layer sync and make the endpoint `def`"
         ),
         events={"sqlite3.connect": "sqlite3.connect"},
-        aliases={"sqlite3.connect": ("_sqlite3.connect",)},
+        # the typeshed of older mypy releases (1.11) defines these in sqlite3.dbapi2
+        aliases={
+            "sqlite3.connect": ("_sqlite3.connect", "sqlite3.dbapi2.connect"),
+            **{
+                f"sqlite3.{cls}.{name}": (f"sqlite3.dbapi2.{cls}.{name}",)
+                for cls, names in (
+                    (
+                        "Connection",
+                        ("execute", "executemany", "executescript", "commit", "rollback"),
+                    ),
+                    ("Cursor", _DBAPI_CURSOR),
+                )
+                for name in names
+            },
+        },
     ),
     *_group(
         "db",
