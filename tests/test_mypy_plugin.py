@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -371,6 +373,19 @@ def test_hooks_of_plugins_listed_after_still_run(tmp_path: Path, mypy_cache: Pat
         ("app.py", 5, "boundary-blocking-call")
     ]
     assert 'app.py:5: note: Revealed type is "Literal[7]"' in run.stdout
+
+
+def test_loading_the_plugin_imports_no_framework() -> None:
+    """mypy loads the plugin in every run, for every project: it must stay cheap to import."""
+    code = (
+        "import sys, fastapi_boundary.mypy; "
+        "print(sorted(m for m in ('fastapi', 'starlette', 'anyio', 'pydantic', 'sqlalchemy') "
+        "if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "[]"
 
 
 # --- the examples --------------------------------------------------------------------------

@@ -80,7 +80,6 @@ from mypy.types import (
 
 from . import _catalog
 from .__about__ import __version__
-from ._errors import BoundaryError
 
 __all__ = ["ERROR_CODES", "BoundaryPlugin", "plugin"]
 
@@ -184,8 +183,9 @@ def _catalog_digest() -> str:
 _CATALOG_DIGEST: Final = _catalog_digest()
 
 
-class ConfigError(ValueError):
-    """A bad ``[fastapi-boundary-mypy]`` section."""
+def _config_error(message: str) -> CompileError:
+    """A bad section stops mypy: it prints a ``CompileError``'s messages and exits with 2."""
+    return CompileError([f"fastapi-boundary mypy plugin: {message}"])
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ def _lines(value: object, key: str, source: str) -> tuple[str, ...]:
         return tuple(f"{name} = {category}" for name, category in value.items())
     if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
         return tuple(item.strip() for item in value if item.strip())
-    raise ConfigError(f"{source}: [{CONFIG_SECTION}] {key} must be a list of strings")
+    raise _config_error(f"{source}: [{CONFIG_SECTION}] {key} must be a list of strings")
 
 
 def _read_section(config_file: str) -> Mapping[str, object] | None:
@@ -241,7 +241,10 @@ def _read_section(config_file: str) -> Mapping[str, object] | None:
 
 
 def load_config(config_file: str | None) -> PluginConfig:
-    """Read and validate the plugin's section; raises `ConfigError` naming the file and the fix."""
+    """Read and validate the plugin's section; a mistake raises mypy's ``CompileError``.
+
+    The message names the file, the key and the fix.
+    """
     if not config_file:
         return PluginConfig()
     section = _read_section(config_file)
@@ -250,7 +253,7 @@ def load_config(config_file: str | None) -> PluginConfig:
     source = f"{config_file} [{CONFIG_SECTION}]"
     unknown = sorted(set(section) - _CONFIG_KEYS)
     if unknown:
-        raise ConfigError(
+        raise _config_error(
             f"{source}: unknown key(s) {', '.join(unknown)}. "
             f"Fix: use only {', '.join(sorted(_CONFIG_KEYS))}."
         )
@@ -259,14 +262,19 @@ def load_config(config_file: str | None) -> PluginConfig:
     offloads = _lines(section.get("offloads", ()), "offloads", source)
     bad = sorted(disable - set(ERROR_CODES))
     if bad:
-        raise ConfigError(
+        raise _config_error(
             f"{source}: disable names unknown code(s) {', '.join(bad)}. "
             f"Fix: use codes among {', '.join(ERROR_CODES)}."
         )
-    try:
-        _catalog.parse_entries(blocking, source)
-    except BoundaryError as error:
-        raise ConfigError(str(error)) from error
+    if blocking:  # parse_entries imports the error classes, and with them FastAPI
+        try:
+            _catalog.parse_entries(blocking, source)
+        except Exception as error:
+            from ._errors import BoundaryError
+
+            if not isinstance(error, BoundaryError):
+                raise
+            raise _config_error(str(error)) from None
     return PluginConfig(blocking, disable, offloads, config_file)
 
 
@@ -442,12 +450,12 @@ class BoundaryPlugin(Plugin):
 
     def __init__(self, options: Options) -> None:
         super().__init__(options)
-        try:
-            self.config = load_config(options.config_file)
-        except ConfigError as error:
-            # mypy prints a CompileError's messages and exits with status 2.
-            raise CompileError([f"fastapi-boundary mypy plugin: {error}"]) from None
-        extra = _catalog.parse_entries(self.config.blocking, CONFIG_SECTION)
+        self.config = load_config(options.config_file)
+        extra = (
+            _catalog.parse_entries(self.config.blocking, CONFIG_SECTION)
+            if self.config.blocking
+            else []
+        )
         self._extra = {name: entry for entry in extra for name in entry.names}
         self._offloads = {**_OFFLOADS, **{name: name for name in self.config.offloads}}
         self._default = DefaultPlugin(options)
