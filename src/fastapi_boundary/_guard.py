@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import weakref
 from asyncio import _get_running_loop as asyncio_running_loop
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -71,6 +72,8 @@ _allowances: list[Exemptions] = []
 _extra_before: list[_catalog.BlockingEntry] | None = None
 _own_ident: int | None = None
 _steps_active = False
+_time_endpoints = False
+_endpoint_apps: weakref.WeakSet[Any] = weakref.WeakSet()  # apps whose endpoints are timed
 
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
@@ -95,6 +98,7 @@ def enable(
     blocking: Mapping[str, str] | Iterable[str] = (),
     exemptions: Mapping[str, str] | Iterable[str] | Iterable[Exemption] = (),
     baseline: str | Path | None = None,
+    endpoints: bool = False,
 ) -> None:
     """Switch the guard on (again: `disable` first; it replaces the previous settings).
 
@@ -102,9 +106,12 @@ def enable(
     ``exemptions`` allows named callables or layers, each with a reason
     (``{"time.sleep": "legacy client, #123"}``); ``baseline`` is a baseline
     file whose entries are exemptions too.  ``threshold`` is the longest
-    synchronous step (seconds) step timing lets pass.
+    synchronous step (seconds) step timing lets pass.  ``endpoints=True``
+    also times the steps of every app's async endpoints and dependencies
+    (layer methods are always timed), from the app's first request or lifespan.
     """
     global _hook_added, _enabled, _exemptions, _extra_before, _own_ident, _steps_active
+    global _time_endpoints
     if mode not in _MODES:
         raise BoundaryError(
             f"guard mode must be one of {', '.join(_MODES)}; got {mode!r}. "
@@ -129,6 +136,7 @@ def enable(
             _extra_before = list(_catalog._extra)
             _catalog.extend(new_entries)
         _enabled = True
+        _time_endpoints = bool(endpoints) and steps is not None
         _interceptor.refresh()
         with suspended():
             _patch_loops()
@@ -146,8 +154,10 @@ def enable(
 
 def disable() -> None:
     """Switch the guard off and undo every wrapper, re-binding and registration."""
-    global _enabled, _extra_before, _own_ident, _steps_active
+    global _enabled, _extra_before, _own_ident, _steps_active, _time_endpoints
     set_policy("off", None)
+    _time_endpoints = False
+    _endpoint_apps.clear()
     if _steps_active:
         steps = _steps_module()
         if steps is not None:
@@ -173,9 +183,17 @@ def guarded(
     blocking: Mapping[str, str] | Iterable[str] = (),
     exemptions: Mapping[str, str] | Iterable[str] | Iterable[Exemption] = (),
     baseline: str | Path | None = None,
+    endpoints: bool = False,
 ) -> Iterator[Recorder]:
     """`enable` for the block, then `disable`; yields what was recorded."""
-    enable(mode, threshold=threshold, blocking=blocking, exemptions=exemptions, baseline=baseline)
+    enable(
+        mode,
+        threshold=threshold,
+        blocking=blocking,
+        exemptions=exemptions,
+        baseline=baseline,
+        endpoints=endpoints,
+    )
     try:
         yield _detection.recorder
     finally:
@@ -313,6 +331,11 @@ def _registering_app(original: Callable[..., Awaitable[None]]) -> Callable[..., 
 
     async def __call__(self: Any, scope: Any, receive: Any, send: Any) -> None:
         refresh()
+        if _time_endpoints and self not in _endpoint_apps:
+            _endpoint_apps.add(self)
+            from . import _steps
+
+            _steps.instrument_app(self)
         ident = register_loop_thread()
         token = bind_scope(scope)
         try:

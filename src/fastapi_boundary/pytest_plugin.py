@@ -10,7 +10,8 @@ summary lists what was caught and which exemptions never fired.
 
 ini keys: ``boundary`` (mode), ``boundary_baseline`` (a baseline file),
 ``boundary_exempt`` (lines ``name = reason``), ``boundary_blocking`` (lines
-``qualified.name = category``), ``boundary_threshold`` (seconds, step timing).
+``qualified.name = category``), ``boundary_threshold`` (seconds, step
+timing), ``boundary_endpoints`` (also time async endpoints and dependencies).
 ``--update-baseline`` rewrites the baseline from the run.
 """
 
@@ -57,6 +58,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
     )
     parser.addini("boundary_threshold", "fastapi-boundary step threshold (seconds)", default="")
+    parser.addini(
+        "boundary_endpoints",
+        "fastapi-boundary: also time the steps of async endpoints and dependencies",
+        type="bool",
+        default=False,
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,6 +126,7 @@ class GuardPlugin:
                 blocking=list(self.config.getini("boundary_blocking")),
                 exemptions=_baseline.parse_exemptions(exempt, "ini boundary_exempt"),
                 baseline=None if self.update else self.baseline,
+                endpoints=bool(self.config.getini("boundary_endpoints")),
             )
         except (ValueError, BoundaryError) as error:
             raise pytest.UsageError(f"fastapi-boundary: {error}") from error
