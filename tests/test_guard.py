@@ -122,7 +122,7 @@ def test_enable_inside_a_running_loop_guards_that_loop() -> None:
         with guarded("warn") as recorder:
             recorder.clear()
             time.sleep(0.001)
-            return recorder.names
+            return recorder.names()
 
     assert asyncio.run(main()) == ["time.sleep"]
 
@@ -206,7 +206,7 @@ def test_a_module_imported_after_enable_is_caught_at_the_next_loop(
         recorder.clear()
         module = importlib.import_module("late_module")
         asyncio.run(module.handler())
-        names = recorder.names
+        names = recorder.names()
     del sys.modules["late_module"]
     assert names == ["time.sleep"]
 
@@ -461,7 +461,7 @@ async def test_enable_on_a_running_loop_of_either_backend(anyio_backend: str) ->
     with guarded("warn") as recorder:
         recorder.clear()
         time.sleep(0.001)
-        names = recorder.names
+        names = recorder.names()
     assert names == ["time.sleep"]
 
 
@@ -501,7 +501,7 @@ def test_endpoints_are_timed_when_asked() -> None:
         recorder.clear()
         assert TestClient(app).get("/spin").status_code == 200
         steps = recorder.steps
-    assert len(steps) == 1, recorder.names
+    assert len(steps) == 1, recorder.names()
     assert "spin" in steps[0].blocking
     assert steps[0].route == "GET /spin"
     assert steps[0].duration is not None and steps[0].duration >= 0.05
