@@ -568,8 +568,6 @@ def parse_entries(spec: Mapping[str, str] | Iterable[str], source: str) -> list[
     ``"name = category[: advice]"`` strings, the shape ini files give.
     A bad category is an error naming ``source`` and the choices.
     """
-    from ._errors import BoundaryError
-
     pairs: list[tuple[str, str]] = []
     if isinstance(spec, Mapping):
         pairs = [(str(name), str(value)) for name, value in spec.items()]
@@ -580,6 +578,8 @@ def parse_entries(spec: Mapping[str, str] | Iterable[str], source: str) -> list[
                 continue
             name, sep, value = text.partition("=")
             if not sep:
+                from ._errors import BoundaryError  # only on error: the mypy plugin reads this
+
                 raise BoundaryError(
                     f"{source}: {line!r} is not `qualified.name = category`. "
                     f"Fix: write e.g. `mylib.client.fetch = net`."
@@ -590,6 +590,8 @@ def parse_entries(spec: Mapping[str, str] | Iterable[str], source: str) -> list[
         category, _, advice = value.partition(":")
         category = category.strip()
         if category not in CATEGORIES or not name or " " in name:
+            from ._errors import BoundaryError
+
             raise BoundaryError(
                 f"{source}: cannot add {name!r} = {value!r} to the blocking catalogue. "
                 f"Fix: use a dotted qualified name and one of the categories "
