@@ -158,6 +158,78 @@ def test_a_waiting_queue_get_is_reported(warn: Recorder) -> None:
     assert warn.names() == ["queue.Queue.get"]
 
 
+def test_waits_that_return_at_once_are_not_reported(warn: Recorder) -> None:
+    async def main() -> None:
+        free = threading.Semaphore(1)
+        assert free.acquire(timeout=1.0)  # free: returns at once
+        unbounded: queue.Queue[int] = queue.Queue()
+        unbounded.put(1)  # never waits
+        assert unbounded.get(timeout=1.0) == 1  # an item is there
+        bounded: queue.Queue[int] = queue.Queue(maxsize=1)
+        bounded.put(1)  # room left: returns at once
+        with pytest.raises(queue.Full):
+            bounded.put(2, timeout=0.001)  # full: this one waits
+
+    asyncio.run(main())
+    assert warn.names() == ["queue.Queue.put"]
+
+
+def test_a_taken_semaphore_is_reported(warn: Recorder) -> None:
+    async def main() -> None:
+        taken = threading.Semaphore(0)
+        assert not taken.acquire(timeout=0.001)
+
+    asyncio.run(main())
+    assert warn.names() == ["threading.Semaphore.acquire"]
+
+
+async def _async_sqlalchemy_round_trip() -> list[str]:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    engine = create_async_engine("sqlite+aiosqlite://")
+    try:
+        async with AsyncSession(engine) as session:
+            await session.execute(text("create table t (name text)"))
+            await session.execute(text("insert into t values ('a'), ('b')"))
+            await session.commit()
+            rows = await session.execute(text("select name from t order by name"))
+            return [row[0] for row in rows]
+    finally:
+        await engine.dispose()
+
+
+def test_async_sqlalchemy_is_not_reported() -> None:
+    """AsyncSession runs the sync core in a greenlet on the loop, doing I/O through aiosqlite."""
+    with guarded("strict") as recorder:
+        recorder.clear()
+        assert asyncio.run(_async_sqlalchemy_round_trip()) == ["a", "b"]
+        assert recorder.detections == []
+
+
+def test_a_blocking_call_inside_the_async_engines_greenlet_is_still_reported() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    async def main() -> None:
+        engine = create_async_engine("sqlite+aiosqlite://")
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def slow_listener(*_: object) -> None:
+            time.sleep(0.001)  # user code run by the sync core: not SQLAlchemy's own I/O
+
+        try:
+            async with engine.connect():
+                pass
+        finally:
+            await engine.dispose()
+
+    with guarded("warn") as recorder:
+        recorder.clear()
+        asyncio.run(main())
+        assert recorder.names() == ["time.sleep"]
+
+
 def test_reads_of_an_open_file_are_a_documented_limit(tmp_path: Path, warn: Recorder) -> None:
     """``_io.TextIOWrapper`` is a C type: interception sees the open, not later reads."""
     path = tmp_path / "f.txt"

@@ -123,7 +123,15 @@ def assert_pool_released() -> None:
     pool.release()
 
 
+_SERVER_WAITS = pytest.mark.boundary_allow(
+    "time.sleep",
+    "threading.Thread.join",
+    reason="serve() polls and joins uvicorn's thread from the test's own loop",
+)
+
+
 @pytest.mark.anyio
+@_SERVER_WAITS
 async def test_a_sync_yield_dependency_starves_the_default_thread_pool() -> None:
     with serve(make_app(get_connection, wrapped=False)) as base_url:
         results = await fire(base_url)
@@ -137,6 +145,7 @@ async def test_a_sync_yield_dependency_starves_the_default_thread_pool() -> None
 
 
 @pytest.mark.anyio
+@_SERVER_WAITS
 async def test_offload_dependency_prevents_the_starvation() -> None:
     connection = offload_dependency(get_connection, limiter=DB)
     with serve(make_app(connection, wrapped=True)) as base_url:

@@ -44,7 +44,7 @@ from ._detection import (
     unregister_loop_thread,
 )
 from ._errors import BoundaryError
-from ._interception import Interceptor, Target, check, wrap_marked
+from ._interception import Interceptor, Target, check, frame_above, wrap_marked
 from ._serving import bind_scope, unbind_scope
 
 __all__ = [
@@ -80,7 +80,7 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     __tracebackhide__ = True
     target = _events.get(event)
     if target is not None and get_ident() in _loop_threads:
-        check(target, sys._getframe(1), args, {})
+        check(target, frame_above(1), args, {})  # None at a greenlet's or thread's bottom
 
 
 def _exempt(detection: Detection) -> str | None:

@@ -132,6 +132,24 @@ def _from_machinery(frame: types.FrameType | None) -> bool:
     return False
 
 
+def _free_now(method: str, receiver: Any) -> bool:
+    """A wait that returns at once: a free semaphore, a queue with room or with an item.
+
+    What matters on the loop is whether the call waits; an uncontended
+    acquire in a test would otherwise be reported for code that never waits.
+    """
+    if method == "acquire":  # threading.Semaphore keeps its free count in _value
+        value = getattr(receiver, "_value", None)
+        return isinstance(value, int) and value > 0
+    if method == "put":
+        full = getattr(receiver, "full", None)
+        return callable(full) and not full()
+    if method == "get":
+        size = getattr(receiver, "qsize", None)
+        return callable(size) and size() > 0
+    return False
+
+
 def _does_not_block(entry: Target, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
     """Calls that cannot block: non-blocking sockets, ``block=False``, zero timeouts, done waits."""
     receiver: Any = args[0] if args else None
@@ -155,6 +173,8 @@ def _does_not_block(entry: Target, args: tuple[Any, ...], kwargs: dict[str, Any]
         positional = args[1:] if method == "get" else args[2:]
         if positional and positional[0] is False:
             return True
+    if _free_now(method, receiver):
+        return True
     for attribute in ("is_set", "done"):
         check = getattr(receiver, attribute, None)
         if callable(check) and check():
@@ -164,14 +184,18 @@ def _does_not_block(entry: Target, args: tuple[Any, ...], kwargs: dict[str, Any]
 
 
 def check(
-    entry: Target, frame: types.FrameType, args: tuple[Any, ...], kwargs: dict[str, Any]
+    entry: Target, frame: types.FrameType | None, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> bool:
     """On a loop thread: report ``entry`` unless the call cannot block or is the loop's own.
 
     Returns whether it was reported (and not raised: warn mode, or exempt).
     """
     __tracebackhide__ = True
-    if _does_not_block(entry, args, kwargs) or _from_machinery(frame):
+    if (
+        _does_not_block(entry, args, kwargs)
+        or _driven_by_async_driver(entry)
+        or _from_machinery(frame)
+    ):
         return False
     site, route, layer, mode = where(frame)
     name, category, fix = entry.name, entry.category, entry.fix
@@ -182,12 +206,16 @@ def check(
 def _on_loop(
     entry: Target,
     original: Callable[..., Any],
-    frame: types.FrameType,
+    frame: types.FrameType | None,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
     __tracebackhide__ = True
     if _does_not_block(entry, args, kwargs):  # asyncio's own socket calls: the common case
+        return original(*args, **kwargs)
+    if _driven_by_async_driver(entry):
+        # Not suspended: the greenlet switches back to the loop while the driver awaits,
+        # and blocking calls made meanwhile (or by listeners inside) must still be seen.
         return original(*args, **kwargs)
     if not check(entry, frame, args, kwargs):
         with suspended():
@@ -244,6 +272,11 @@ def _pack(
     return args, {
         name: value for name, value in zip(names, values, strict=True) if value is not missing
     }
+
+
+def _template_file(entry: Target) -> str:
+    """The file name a generated wrapper reports: never lines of this module in a traceback."""
+    return f"<fastapi_boundary guard wrapper of {entry.name}>"
 
 
 def _usable(name: str) -> bool:
@@ -315,6 +348,35 @@ def _first_parameter(original: object) -> tuple[str, str] | None:
     return None
 
 
+def frame_above(depth: int) -> types.FrameType | None:
+    """The frame ``depth`` levels above the wrapper's caller, or ``None`` at the stack's bottom.
+
+    A wrapper can be the first frame of its thread or greenlet (SQLAlchemy's
+    ``greenlet_spawn(engine.connect)``): there is no caller to name.
+    """
+    try:
+        return sys._getframe(depth + 1)
+    except ValueError:
+        return None
+
+
+def _driven_by_async_driver(entry: Target) -> bool:
+    """SQLAlchemy's sync core running inside its asyncio extension.
+
+    ``AsyncSession``/``AsyncEngine`` run the sync ``Session``/``Engine`` in a
+    greenlet on the loop thread and do every I/O through the async driver, so
+    those calls do not block.  Only SQLAlchemy's own entries are let through:
+    a ``time.sleep`` in an event listener is still caught.
+    """
+    if not entry.name.startswith("sqlalchemy."):
+        return False
+    greenlet = sys.modules.get("greenlet")
+    if greenlet is None:
+        return False
+    current = greenlet.getcurrent()
+    return getattr(current, "__sqlalchemy_greenlet_provider__", False) is True
+
+
 def make_wrapper(original: Callable[..., Any], entry: Target) -> Callable[..., Any]:
     """A wrapper that reports ``entry`` when ``original`` runs on a loop thread.
 
@@ -328,18 +390,18 @@ def make_wrapper(original: Callable[..., Any], entry: Target) -> Callable[..., A
     wrapper: Callable[..., Any]
     namespace: dict[str, Any] = {"_b_pack": _pack}
     if exact is not None:
-        exec(compile(exact, __file__, "exec"), namespace)  # a fixed template
+        exec(compile(exact, _template_file(entry), "exec"), namespace)  # a fixed template
         make = namespace["make"]
-        wrapper = make(original, entry, ident, loops, _on_loop, sys._getframe, _MISSING)
+        wrapper = make(original, entry, ident, loops, _on_loop, frame_above, _MISSING)
     elif first is not None:
         source = _WRAPPER.format(first=first[0], name=first[1])
-        exec(compile(source, __file__, "exec"), namespace)  # a fixed template
-        wrapper = namespace["make"](original, entry, ident, loops, _on_loop, sys._getframe)
+        exec(compile(source, _template_file(entry), "exec"), namespace)  # a fixed template
+        wrapper = namespace["make"](original, entry, ident, loops, _on_loop, frame_above)
     else:
 
         def generic(*args: Any, **kwargs: Any) -> Any:
             if ident() in loops:
-                return _on_loop(entry, original, sys._getframe(1), args, kwargs)
+                return _on_loop(entry, original, frame_above(1), args, kwargs)
             return original(*args, **kwargs)
 
         wrapper = generic

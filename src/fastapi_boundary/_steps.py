@@ -368,7 +368,7 @@ def _checked(spec: _Spec) -> Callable[..., Any]:
     def checked(*args: Any, **kwargs: Any) -> Any:
         if not _on_loop_thread() or (rate < 1.0 and draw() >= rate):
             return function(*args, **kwargs)
-        _report_call(spec, sys._getframe(1))
+        _report_call(spec, sys._getframe(1) if sys._getframe(0).f_back else None)
         start = perf_counter()
         try:
             return function(*args, **kwargs)
