@@ -450,6 +450,52 @@ def test_uvicorn_in_development_reports_the_route() -> None:
     assert found == [("time.sleep", "GET /slow/{item_id}")]
 
 
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_uvicorn_on_each_loop_reports_the_route(loop: str) -> None:
+    """uvloop's run_forever is C (not patched): requests are registered by the app wrapper."""
+    if loop == "uvloop":
+        pytest.importorskip("uvloop")
+    app = FastAPI()
+
+    @app.get("/slow")
+    async def slow() -> str:
+        time.sleep(0.001)
+        return type(asyncio.get_running_loop()).__module__.partition(".")[0]
+
+    with guarded("warn") as recorder:
+        recorder.clear()
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="error", lifespan="off", loop=loop
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run)
+        thread.start()
+        try:
+            while not server.started:
+                assert thread.is_alive(), "uvicorn did not start"
+                time.sleep(0.01)
+            port = server.servers[0].sockets[0].getsockname()[1]
+            served_by = httpx.get(f"http://127.0.0.1:{port}/slow").json()
+        finally:
+            server.should_exit = True
+            thread.join()
+        found = [(d.blocking, d.route) for d in recorder.detections]
+    assert served_by == loop
+    assert found == [("time.sleep", "GET /slow")]
+
+
+def test_enable_on_a_running_uvloop_guards_it() -> None:
+    async def main() -> list[str]:
+        with guarded("warn") as recorder:
+            recorder.clear()
+            time.sleep(0.001)
+            await asyncio.sleep(0)
+            return recorder.names()
+
+    uvloop = pytest.importorskip("uvloop")
+    assert uvloop.run(main()) == ["time.sleep"]
+
+
 def test_strict_error_is_a_boundary_error_and_runtime_error() -> None:
     with guarded("strict"), pytest.raises(BlockingCallError) as raised:
         on_loop(os.stat, ".")

@@ -107,10 +107,15 @@ def blocking_app(metrics: list[Metric], **overrides: Any) -> FastAPI:
     return app
 
 
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize("backend", ["asyncio", "trio", "uvloop"])
 def test_sentinel_notices_a_stall_and_names_route_and_line(
-    backend: Literal["asyncio", "trio"], logs: pytest.LogCaptureFixture
+    backend: Literal["asyncio", "trio", "uvloop"], logs: pytest.LogCaptureFixture
 ) -> None:
+    """On every loop, uvloop included (where aiodebug and asyncio debug mode are blind)."""
+    options: dict[str, Any] = {}
+    if backend == "uvloop":
+        pytest.importorskip("uvloop")
+        backend, options = "asyncio", {"use_uvloop": True}
     metrics: list[Metric] = []
     app = blocking_app(metrics, endpoints=False)
 
@@ -118,7 +123,7 @@ def test_sentinel_notices_a_stall_and_names_route_and_line(
         found = named(metrics, "boundary.loop.stall")
         return [m for m in found if m.attributes.get("route") == "GET /slow/{item_id}"]
 
-    with TestClient(app, backend=backend) as client:
+    with TestClient(app, backend=backend, backend_options=options) as client:
         assert client.get("/slow/3", params={"q": "private"}).json() == 3
         wait_for(lambda: bool(stalls()))
     stall = stalls()[0]
