@@ -3,7 +3,7 @@
 For tests and development.  `enable` switches on every line of defence that
 works at run time — the audit hook, catalogue wrappers and re-bound names
 (`_interception`), ``@blocking``/``@cpu_bound`` callables, and step timing
-of layer methods (`_steps`, when present) — and registers the threads that
+of layer methods (`_steps`) — and registers the threads that
 run an event loop:
 
 - every asyncio loop while ``run_forever`` runs (anyio's test runner,
@@ -20,7 +20,6 @@ are never registered: offloaded blocking work is legitimate.
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 import weakref
 from asyncio import _get_running_loop as asyncio_running_loop
@@ -29,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import _catalog, _detection
+from . import _catalog, _detection, _steps
 from ._baseline import Exemption, Exemptions, load_baseline, parse_exemptions
 from ._detection import (
     Detection,
@@ -126,17 +125,15 @@ def enable(
     set_policy(mode, _exempt)
     if mode == "off":
         return
-    steps = _steps_module()
     try:
-        if steps is not None:  # first: it validates the threshold before anything is patched
-            steps.activate(threshold, report)
-            _steps_active = True
+        _steps.activate(threshold, report)  # first: it validates the threshold before patching
+        _steps_active = True
         if blocking:
             new_entries = _catalog.parse_entries(blocking, "enable(blocking=...)")
             _extra_before = list(_catalog._extra)
             _catalog.extend(new_entries)
         _enabled = True
-        _time_endpoints = bool(endpoints) and steps is not None
+        _time_endpoints = bool(endpoints)
         _interceptor.refresh()
         with suspended():
             _patch_loops()
@@ -159,9 +156,7 @@ def disable() -> None:
     _time_endpoints = False
     _endpoint_apps.clear()
     if _steps_active:
-        steps = _steps_module()
-        if steps is not None:
-            steps.deactivate()
+        _steps.deactivate()
         _steps_active = False
     _events.clear()
     _interceptor.restore()
@@ -242,14 +237,6 @@ def _exemption_list(
     if all(isinstance(item, Exemption) for item in items):
         return [item for item in items if isinstance(item, Exemption)]
     return parse_exemptions([str(item) for item in items], "enable(exemptions=...)")
-
-
-def _steps_module() -> Any:
-    """Step timing (`_steps`), when this build has it."""
-    name = f"{__package__}._steps"
-    if name not in sys.modules and importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
 
 
 def _running_in_loop() -> bool:
@@ -333,8 +320,6 @@ def _registering_app(original: Callable[..., Awaitable[None]]) -> Callable[..., 
         refresh()
         if _time_endpoints and self not in _endpoint_apps:
             _endpoint_apps.add(self)
-            from . import _steps
-
             _steps.instrument_app(self)
         ident = register_loop_thread()
         token = bind_scope(scope)

@@ -191,11 +191,13 @@ def check(
     Returns whether it was reported (and not raised: warn mode, or exempt).
     """
     __tracebackhide__ = True
-    if (
-        _does_not_block(entry, args, kwargs)
-        or _driven_by_async_driver(entry)
-        or _from_machinery(frame)
-    ):
+    return not _does_not_block(entry, args, kwargs) and _report(entry, frame)
+
+
+def _report(entry: Target, frame: types.FrameType | None) -> bool:
+    """Report a call that can block, unless the loop's machinery made it."""
+    __tracebackhide__ = True
+    if _from_machinery(frame):
         return False
     site, route, layer, mode = where(frame)
     name, category, fix = entry.name, entry.category, entry.fix
@@ -217,7 +219,7 @@ def _on_loop(
         # Not suspended: the greenlet switches back to the loop while the driver awaits,
         # and blocking calls made meanwhile (or by listeners inside) must still be seen.
         return original(*args, **kwargs)
-    if not check(entry, frame, args, kwargs):
+    if not _report(entry, frame):
         with suspended():
             return original(*args, **kwargs)
     start = perf_counter()

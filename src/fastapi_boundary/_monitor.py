@@ -34,10 +34,10 @@ from typing import Any
 import anyio
 
 from . import _steps
-from ._detection import Detection, _is_foreign, _is_library, format_message
+from ._detection import Detection, caller_frame, format_message, site_of_frame
 from ._errors import BlockingCallError, BoundaryError
 from ._serving import route_on_stack
-from ._sites import Site, _relative
+from ._sites import Site
 from ._stacks import Watchdog
 from ._threads import limiter_statistics
 
@@ -149,19 +149,7 @@ class _StallSample:
 def _sample_loop(ident: int, taken: float) -> _StallSample:
     frame: FrameType | None = sys._current_frames().get(ident)
     route = route_on_stack(frame)  # the request's scope, from Starlette's frames
-    user: FrameType | None = None
-    first_outside: FrameType | None = None
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not _is_library(filename):
-            if first_outside is None:
-                first_outside = frame
-            if user is None and not _is_foreign(filename):
-                user = frame
-        frame = frame.f_back
-    chosen = user or first_outside
-    site = None if chosen is None else Site(_relative(chosen.f_code.co_filename), chosen.f_lineno)
-    return _StallSample(taken, route, site)
+    return _StallSample(taken, route, site_of_frame(caller_frame(frame)))
 
 
 # --- reporting: logs (rate-limited), the callback, OpenTelemetry --------------------------
