@@ -13,9 +13,12 @@ import importlib.metadata
 import os
 import platform
 import shlex
+import socket
 import statistics
+import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -127,3 +130,70 @@ def publish(lines: Sequence[str], results: Path | None) -> None:
     if results is not None:
         results.parent.mkdir(parents=True, exist_ok=True)
         results.write_text(text)
+
+
+# --- uvicorn servers in child processes, for the end-to-end measurements ----------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def start_uvicorn(
+    root: Path, module: str, name: str, env: Mapping[str, str], *, lifespan: str
+) -> Server:
+    """Serve ``module:app`` from ``root`` on 127.0.0.1 with plain asyncio.
+
+    The loop is pinned (``--loop asyncio``): uvicorn would pick uvloop when it
+    is installed, and results must stay comparable across machines.
+    """
+    port = free_port()
+    log = root / f"uvicorn_{name}.log"
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{module}:app",
+        "--app-dir",
+        str(root),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "asyncio",
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--lifespan",
+        lifespan,
+    ]
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
+    return Server(process, port, log)
+
+
+def stop_server(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=5)

@@ -28,9 +28,7 @@ import contextlib
 import gc
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +40,7 @@ from typing import Any
 from _harness import (
     RESULTS_DIR,
     SUMMARY,
+    Server,
     argument_parser,
     header,
     progress_count,
@@ -49,6 +48,8 @@ from _harness import (
     report,
     rotation,
     spread,
+    start_uvicorn,
+    stop_server,
     verdict,
 )
 
@@ -106,44 +107,8 @@ class Options:
     asgi_repetitions: int = 30
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def start_server(root: Path, name: str, variant: str) -> Server:
-    port = free_port()
-    log = root / f"uvicorn_{name}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        f"{APP_MODULE}:app",
-        "--app-dir",
-        str(root),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--lifespan",
-        "on",
-    ]
-    env = {**os.environ, VARIANT_VAR: variant}
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return Server(process, port, log)
+    return start_uvicorn(root, APP_MODULE, name, {VARIANT_VAR: variant}, lifespan="on")
 
 
 async def get(port: int, path: str) -> bytes:
@@ -171,16 +136,6 @@ def wait_ready(server: Server) -> dict[str, object]:
         state: dict[str, object] = json.loads(body)
         return state
     raise RuntimeError(f"uvicorn on port {server.port} not ready after {READY_TIMEOUT_S} s")
-
-
-def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=5)
 
 
 @contextlib.contextmanager
@@ -463,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "uvloop",
             "opentelemetry-api",
         ),
-        summary=f"{SUMMARY} Event loop: uvicorn's default (asyncio without uvloop).",
+        summary=f"{SUMMARY} Event loop: asyncio (uvicorn --loop asyncio).",
     )
     lines, passed = measure(options)
     asgi_lines, asgi_passed = in_process(options)

@@ -23,12 +23,9 @@ import argparse
 import contextlib
 import gc
 import math
-import os
 import random
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -46,12 +43,15 @@ from starlette.concurrency import run_in_threadpool
 from _harness import (
     RESULTS_DIR,
     SUMMARY,
+    Server,
     argument_parser,
     header,
     progress_count,
     publish,
     report,
     spread,
+    start_uvicorn,
+    stop_server,
     verdict,
 )
 from fastapi_boundary import Limiter, run_blocking, to_async
@@ -334,44 +334,9 @@ REQUEST_TIMEOUT_S = 15.0
 ROUND_TIMEOUT_S = 40.0
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    base_url: str
-    log: Path
-
-
 def start_server(root: Path, variant: str, sleep: float) -> Server:
-    port = free_port()
-    env = {**os.environ, VARIANT_VAR: variant, SLEEP_VAR: repr(sleep)}
-    log = root / f"uvicorn_{variant}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        f"{APP_MODULE}:app",
-        "--app-dir",
-        str(root),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--lifespan",
-        "off",
-    ]
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return Server(process, f"http://127.0.0.1:{port}", log)
+    env = {VARIANT_VAR: variant, SLEEP_VAR: repr(sleep)}
+    return start_uvicorn(root, APP_MODULE, variant, env, lifespan="off")
 
 
 def wait_ready(server: Server) -> None:
@@ -391,16 +356,6 @@ def wait_ready(server: Server) -> None:
                 pass
             time.sleep(0.05)
     raise RuntimeError(f"uvicorn at {server.base_url} not ready after {READY_TIMEOUT_S} s")
-
-
-def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait(timeout=5)
 
 
 @contextlib.contextmanager
