@@ -66,8 +66,9 @@ from _harness import (
     spread,
     verdict,
 )
-from fastapi_boundary import AsyncService, _detection, run_blocking
-from fastapi_boundary._guard import guarded
+from fastapi_boundary import AsyncService, run_blocking
+from fastapi_boundary._runtime import detection as _detection
+from fastapi_boundary._runtime.guard import guarded
 
 RESULTS = RESULTS_DIR / "guard.txt"
 BLOCK = 0.05

@@ -64,7 +64,9 @@ import os
 
 from fastapi import FastAPI
 
-from fastapi_boundary import AsyncRepository, _steps, install
+from fastapi_boundary import AsyncRepository, install
+
+from fastapi_boundary._runtime import step_timing as _steps
 
 
 class Items(AsyncRepository):

@@ -47,7 +47,7 @@ from _harness import (
     spread,
     verdict,
 )
-from fastapi_boundary._processes import ProcessPool
+from fastapi_boundary._offload.process_pool import ProcessPool
 
 RESULTS = RESULTS_DIR / "processes.txt"
 

@@ -44,7 +44,8 @@ from _harness import (
     spread,
     verdict,
 )
-from fastapi_boundary import AsyncRepository, _steps
+from fastapi_boundary import AsyncRepository
+from fastapi_boundary._runtime import step_timing as _steps
 
 RESULTS = RESULTS_DIR / "steps.txt"
 BUDGET_US = 1.0

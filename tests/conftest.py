@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from fastapi_boundary import _config, _threads
-from fastapi_boundary import _references as references
+from fastapi_boundary._audit import annotations as references
+from fastapi_boundary._common import policy as _config
+from fastapi_boundary._offload import threads as _threads
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +29,8 @@ def _isolated_boundary_state() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _guard_left_off(request: pytest.FixtureRequest) -> Iterator[None]:
     """The run-time guard must be off after every test, with nothing recorded or registered."""
-    from fastapi_boundary import _detection, _guard
+    from fastapi_boundary._runtime import detection as _detection
+    from fastapi_boundary._runtime import guard as _guard
 
     yield
     if request.config.pluginmanager.has_plugin("fastapi-boundary-guard"):

@@ -258,7 +258,7 @@ def test_install_rejects_bad_thread_settings_at_once(kwargs: Any, message: str) 
 
 def test_install_starts_and_stops_the_process_pool() -> None:
     from fastapi_boundary import ProcessPoolError, default_process_pool, run_cpu
-    from tests.process_targets import scaled_sum
+    from tests.samples.process_targets import scaled_sum
 
     app = FastAPI()
 

@@ -235,6 +235,6 @@ def test_the_fallback_mirror_agrees_with_fastapis_classifier(
     label: str, dependency: Callable[..., Any]
 ) -> None:
     """If FastAPI's private classifiers move, the mirror decides: it must agree today."""
-    from fastapi_boundary._modes import _mirror_shape
+    from fastapi_boundary._common.modes import _mirror_shape
 
     assert _mirror_shape(dependency).shape is shape_of(dependency).shape, label

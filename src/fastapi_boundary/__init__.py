@@ -79,81 +79,88 @@ __all__ = [
 
 # public name -> private module that defines it
 _EXPORTS = {
-    "AppLoadError": "_errors",
-    "AppReport": "_report",
-    "AsyncProxy": "_proxy",
-    "AsyncRepository": "_layers",
+    "AppLoadError": "_common.errors",
+    "AppReport": "_audit.report",
+    "AsyncProxy": "_offload.proxy",
+    "AsyncRepository": "_audit.layers",
     "AsyncRouter": "routing",
-    "AsyncService": "_layers",
-    "BlockingCallError": "_errors",
-    "BoundaryError": "_errors",
+    "AsyncService": "_audit.layers",
+    "BlockingCallError": "_common.errors",
+    "BoundaryError": "_common.errors",
     "BoundaryMonitorMiddleware": "middleware",
-    "BoundaryViolationsError": "_errors",
-    "BoundaryWarning": "_errors",
-    "CallableShape": "_modes",
-    "CheckMode": "_config",
-    "DependencyNode": "_report",
-    "Detection": "_detection",
-    "Exemption": "_baseline",
-    "LayerDeclarationError": "_errors",
-    "LayerDependencyError": "_errors",
-    "LayerInfo": "_layer_info",
-    "Limiter": "_threads",
-    "LimiterError": "_errors",
-    "LimiterStatistics": "_threads",
-    "Mode": "_modes",
-    "ModeMismatchError": "_errors",
-    "MonitorConfig": "_monitor",
-    "OffloadError": "_errors",
-    "Party": "_violations",
-    "ProcessPicklingError": "_errors",
-    "ProcessPool": "_processes",
-    "ProcessPoolError": "_errors",
-    "ProcessPoolStatistics": "_processes",
-    "ProcessTargetError": "_errors",
-    "RemoteTraceback": "_errors",
-    "RouteModeError": "_errors",
-    "RouteReport": "_report",
-    "Rule": "_violations",
-    "Shape": "_modes",
-    "Site": "_sites",
-    "SyncRepository": "_layers",
+    "BoundaryViolationsError": "_common.errors",
+    "BoundaryWarning": "_common.errors",
+    "CallableShape": "_common.modes",
+    "CheckMode": "_common.policy",
+    "DependencyNode": "_audit.report",
+    "Detection": "_runtime.detection",
+    "Exemption": "_runtime.exemptions",
+    "LayerDeclarationError": "_common.errors",
+    "LayerDependencyError": "_common.errors",
+    "LayerInfo": "_common.declarations",
+    "Limiter": "_offload.threads",
+    "LimiterError": "_common.errors",
+    "LimiterStatistics": "_offload.threads",
+    "Mode": "_common.modes",
+    "ModeMismatchError": "_common.errors",
+    "MonitorConfig": "_runtime.monitor",
+    "OffloadError": "_common.errors",
+    "Party": "_common.violations",
+    "ProcessPicklingError": "_common.errors",
+    "ProcessPool": "_offload.process_pool",
+    "ProcessPoolError": "_common.errors",
+    "ProcessPoolStatistics": "_offload.process_pool",
+    "ProcessTargetError": "_common.errors",
+    "RemoteTraceback": "_common.errors",
+    "RouteModeError": "_common.errors",
+    "RouteReport": "_audit.report",
+    "Rule": "_common.violations",
+    "Shape": "_common.modes",
+    "Site": "_common.sites",
+    "SyncRepository": "_audit.layers",
     "SyncRouter": "routing",
-    "SyncService": "_layers",
-    "Violation": "_violations",
-    "WorkerCrashedError": "_errors",
-    "blocking": "_threads",
+    "SyncService": "_audit.layers",
+    "Violation": "_common.violations",
+    "WorkerCrashedError": "_common.errors",
+    "blocking": "_offload.threads",
     "check_app": "routing",
-    "check_cancelled": "_threads",
-    "configure": "_config",
-    "cpu_bound": "_processes",
-    "default_process_pool": "_processes",
-    "disable_guard": "_guard",
-    "enable_guard": "_guard",
-    "guarded": "_guard",
-    "install": "_install",
-    "is_cpu_bound": "_processes",
-    "layer": "_layers",
-    "limiter_statistics": "_threads",
-    "offload_dependency": "_dependencies",
-    "pure": "_layers",
-    "run_blocking": "_threads",
-    "run_cpu": "_processes",
-    "shape_of": "_modes",
-    "to_async": "_proxy",
+    "check_cancelled": "_offload.threads",
+    "configure": "_common.policy",
+    "cpu_bound": "_offload.process_pool",
+    "default_process_pool": "_offload.process_pool",
+    "disable_guard": "_runtime.guard",
+    "enable_guard": "_runtime.guard",
+    "guarded": "_runtime.guard",
+    "install": "_runtime.install",
+    "is_cpu_bound": "_offload.process_pool",
+    "layer": "_audit.layers",
+    "limiter_statistics": "_offload.threads",
+    "offload_dependency": "_offload.dependencies",
+    "pure": "_audit.layers",
+    "run_blocking": "_offload.threads",
+    "run_cpu": "_offload.process_pool",
+    "shape_of": "_common.modes",
+    "to_async": "_offload.proxy",
 }
 # public names that differ from the defining module's name for them
 _RENAMED = {"enable_guard": "enable", "disable_guard": "disable"}
 
 if _TYPE_CHECKING:
-    from ._baseline import Exemption
-    from ._config import (
-        CheckMode,
-        configure,
+    from ._audit.layers import (
+        AsyncRepository,
+        AsyncService,
+        SyncRepository,
+        SyncService,
+        layer,
+        pure,
     )
-    from ._dependencies import offload_dependency
-    from ._detection import Detection
-    from ._errors import (
+    from ._audit.report import (
+        AppReport,
+        DependencyNode,
+        RouteReport,
+    )
+    from ._common.declarations import LayerInfo
+    from ._common.errors import (
         AppLoadError,
         BlockingCallError,
         BoundaryError,
@@ -171,27 +178,24 @@ if _TYPE_CHECKING:
         RouteModeError,
         WorkerCrashedError,
     )
-    from ._guard import disable as disable_guard
-    from ._guard import enable as enable_guard
-    from ._guard import guarded
-    from ._install import install
-    from ._layer_info import LayerInfo
-    from ._layers import (
-        AsyncRepository,
-        AsyncService,
-        SyncRepository,
-        SyncService,
-        layer,
-        pure,
-    )
-    from ._modes import (
+    from ._common.modes import (
         CallableShape,
         Mode,
         Shape,
         shape_of,
     )
-    from ._monitor import MonitorConfig
-    from ._processes import (
+    from ._common.policy import (
+        CheckMode,
+        configure,
+    )
+    from ._common.sites import Site
+    from ._common.violations import (
+        Party,
+        Rule,
+        Violation,
+    )
+    from ._offload.dependencies import offload_dependency
+    from ._offload.process_pool import (
         ProcessPool,
         ProcessPoolStatistics,
         cpu_bound,
@@ -199,17 +203,11 @@ if _TYPE_CHECKING:
         is_cpu_bound,
         run_cpu,
     )
-    from ._proxy import (
+    from ._offload.proxy import (
         AsyncProxy,
         to_async,
     )
-    from ._report import (
-        AppReport,
-        DependencyNode,
-        RouteReport,
-    )
-    from ._sites import Site
-    from ._threads import (
+    from ._offload.threads import (
         Limiter,
         LimiterStatistics,
         blocking,
@@ -217,11 +215,13 @@ if _TYPE_CHECKING:
         limiter_statistics,
         run_blocking,
     )
-    from ._violations import (
-        Party,
-        Rule,
-        Violation,
-    )
+    from ._runtime.detection import Detection
+    from ._runtime.exemptions import Exemption
+    from ._runtime.guard import disable as disable_guard
+    from ._runtime.guard import enable as enable_guard
+    from ._runtime.guard import guarded
+    from ._runtime.install import install
+    from ._runtime.monitor import MonitorConfig
     from .middleware import BoundaryMonitorMiddleware
     from .routing import (
         AsyncRouter,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from ._monitor import Monitor, MonitorConfig
+from ._runtime.monitor import Monitor, MonitorConfig
 
 __all__ = ["BoundaryMonitorMiddleware"]
 

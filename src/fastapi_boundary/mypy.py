@@ -78,8 +78,8 @@ from mypy.types import (
     get_proper_type,
 )
 
-from . import _catalog
 from .__about__ import __version__
+from ._common import catalog as _catalog
 
 __all__ = ["ERROR_CODES", "BoundaryPlugin", "plugin"]
 
@@ -124,17 +124,17 @@ ERROR_CODES: Final[Mapping[str, ErrorCode]] = {
 
 _LIB: Final = "fastapi_boundary"
 _LAYER_BASES: Final[Mapping[str, tuple[str, str]]] = {
-    f"{_LIB}._layers.SyncRepository": ("sync", "repository"),
-    f"{_LIB}._layers.AsyncRepository": ("async", "repository"),
-    f"{_LIB}._layers.SyncService": ("sync", "service"),
-    f"{_LIB}._layers.AsyncService": ("async", "service"),
+    f"{_LIB}._audit.layers.SyncRepository": ("sync", "repository"),
+    f"{_LIB}._audit.layers.AsyncRepository": ("async", "repository"),
+    f"{_LIB}._audit.layers.SyncService": ("sync", "service"),
+    f"{_LIB}._audit.layers.AsyncService": ("async", "service"),
 }
-_LAYER: Final = f"{_LIB}._layers.layer"
-_PURE: Final = f"{_LIB}._layers.pure"
-_BLOCKING: Final = f"{_LIB}._threads.blocking"
-_CPU_BOUND: Final = f"{_LIB}._processes.cpu_bound"
-_TO_ASYNC_PROXY: Final = f"{_LIB}._proxy.AsyncProxy"
-_MARKERS: Final = f"{_LIB}._markers"
+_LAYER: Final = f"{_LIB}._audit.layers.layer"
+_PURE: Final = f"{_LIB}._audit.layers.pure"
+_BLOCKING: Final = f"{_LIB}._offload.threads.blocking"
+_CPU_BOUND: Final = f"{_LIB}._offload.process_pool.cpu_bound"
+_TO_ASYNC_PROXY: Final = f"{_LIB}._offload.proxy.AsyncProxy"
+_MARKERS: Final = f"{_LIB}._static.marker_types"
 _MARKER_TYPES: Final[Mapping[str, str]] = {
     _BLOCKING: f"{_MARKERS}.BlockingFunction",
     _CPU_BOUND: f"{_MARKERS}.CpuBoundFunction",
@@ -154,8 +154,8 @@ _ROUTE_METHODS: Final = frozenset(
 _WEBSOCKET_METHODS: Final = frozenset({"websocket", "websocket_route"})
 #: Thread offloads: each runs a sync callable, so an ``async def`` is a mistake.
 _OFFLOADS: Final[Mapping[str, str]] = {
-    f"{_LIB}._threads.run_blocking": "run_blocking",
-    f"{_LIB}._processes.run_cpu": "run_cpu",
+    f"{_LIB}._offload.threads.run_blocking": "run_blocking",
+    f"{_LIB}._offload.process_pool.run_cpu": "run_cpu",
     "anyio.to_thread.run_sync": "anyio.to_thread.run_sync",
     "starlette.concurrency.run_in_threadpool": "run_in_threadpool",
     "asyncio.threads.to_thread": "asyncio.to_thread",
@@ -270,7 +270,7 @@ def load_config(config_file: str | None) -> PluginConfig:
         try:
             _catalog.parse_entries(blocking, source)
         except Exception as error:
-            from ._errors import BoundaryError
+            from ._common.errors import BoundaryError
 
             if not isinstance(error, BoundaryError):
                 raise
@@ -473,7 +473,7 @@ class BoundaryPlugin(Plugin):
 
     def get_additional_deps(self, file: MypyFile) -> list[tuple[int, str, int]]:
         # The marker types must be loaded wherever the decorators can be used.
-        if file.fullname in (f"{_LIB}._threads", f"{_LIB}._processes"):
+        if file.fullname in (f"{_LIB}._offload.threads", f"{_LIB}._offload.process_pool"):
             return [(10, _MARKERS, -1)]
         return []
 

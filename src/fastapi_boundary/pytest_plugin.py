@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ._baseline import Exemption
-    from ._detection import Detection
+    from ._runtime.detection import Detection
+    from ._runtime.exemptions import Exemption
 
 PLUGIN_NAME = "fastapi-boundary-guard"
 MARKER = "boundary_allow"
@@ -114,8 +114,9 @@ class GuardPlugin:
     # --- session -------------------------------------------------------------------
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        from . import _baseline, _guard
-        from ._errors import BoundaryError
+        from ._common.errors import BoundaryError
+        from ._runtime import exemptions as _baseline
+        from ._runtime import guard as _guard
 
         threshold = str(self.config.getini("boundary_threshold")).strip()
         exempt = self.config.getini("boundary_exempt")
@@ -135,7 +136,8 @@ class GuardPlugin:
         self.partial = True
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from . import _baseline, _guard
+        from ._runtime import exemptions as _baseline
+        from ._runtime import guard as _guard
 
         recorder = _guard.recorder()
         if self.update and self.baseline is not None:
@@ -146,7 +148,7 @@ class GuardPlugin:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        from . import _guard
+        from ._runtime import guard as _guard
 
         _guard.disable()
 
@@ -169,7 +171,7 @@ class GuardPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
-        from . import _guard
+        from ._runtime import guard as _guard
 
         _guard.refresh()
         marker_names: list[str] = []
@@ -190,7 +192,8 @@ class GuardPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        from . import _detection, _guard
+        from ._runtime import detection as _detection
+        from ._runtime import guard as _guard
 
         _guard.refresh()
         recorder = _detection.recorder
@@ -205,7 +208,7 @@ class GuardPlugin:
         caught = recorder.detections[before:]
         if caught and self.mode == "strict" and not owned and not self.update:
             # An app that turned the error into a 500 must not hide it.
-            from ._errors import BlockingCallError
+            from ._common.errors import BlockingCallError
 
             raise BlockingCallError(_detection.format_message(caught[0]), detection=caught[0])
         return result
@@ -230,7 +233,7 @@ class GuardPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Iterator[Any]:
-        from . import _detection
+        from ._runtime import detection as _detection
 
         if _is_async(fixturedef.func):
             with _detection.loop_thread():
@@ -240,7 +243,7 @@ class GuardPlugin:
     # --- report --------------------------------------------------------------------
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from . import _guard
+        from ._runtime import guard as _guard
 
         recorder = _guard.recorder()
         write = terminalreporter.write_line
@@ -286,7 +289,7 @@ class Recorded:
 
     @property
     def detections(self) -> list[Detection]:
-        from . import _detection
+        from ._runtime import detection as _detection
 
         return _detection.recorder.detections[self._start :]
 
@@ -302,7 +305,7 @@ class Recorded:
         return [d.blocking for d in self.detections]
 
     def clear(self) -> None:
-        from . import _detection
+        from ._runtime import detection as _detection
 
         self._start = len(_detection.recorder.detections)
 
@@ -314,7 +317,8 @@ def boundary_guard(request: pytest.FixtureRequest) -> Iterator[Recorded]:
     The test owns what it catches: strict mode does not fail it afterwards
     for detections it asserted on.
     """
-    from . import _detection, _guard
+    from ._runtime import detection as _detection
+    from ._runtime import guard as _guard
 
     started = not _guard.is_enabled()
     if started:

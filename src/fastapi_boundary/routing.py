@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 
 from fastapi import APIRouter
 
-from . import _references as refs
-from ._config import current_mode, enforce
-from ._errors import BoundaryError, RouteModeError
-from ._inspection import (
+from ._audit import annotations as refs
+from ._audit.layers import audit_layer, check_deferred
+from ._audit.report import AppReport
+from ._audit.routes import (
     declare_route_mode,
     flatten_routes,
     inspect_route,
@@ -24,11 +24,11 @@ from ._inspection import (
     layer_owners_in,
     route_is_clean,
 )
-from ._layer_info import LayerInfo
-from ._layers import audit_layer, check_deferred
-from ._modes import Mode
-from ._report import AppReport
-from ._sites import caller_site
+from ._common.declarations import LayerInfo
+from ._common.errors import BoundaryError, RouteModeError
+from ._common.modes import Mode
+from ._common.policy import current_mode, enforce
+from ._common.sites import caller_site
 
 __all__ = ["AsyncRouter", "SyncRouter", "check_app"]
 

@@ -1,0 +1,472 @@
+"""Thread offload: named limiters and the one typed way to run blocking code from async code.
+
+Built on ``anyio.to_thread.run_sync``.  What it adds:
+
+- *named limiters*, declared once (``Limiter("db", size=10)``), one
+  ``CapacityLimiter`` per event loop, sized at start-up, with statistics, so
+  one slow resource cannot take every thread;
+- keyword arguments, with ``ParamSpec`` typing (``run_blocking(f, x, key=1)``);
+- a nested offload (blocking code in a worker that goes back to the loop and
+  offloads again to a limiter it already holds) runs on a reserved token
+  instead of waiting for a token its own caller is holding;
+- cancellation chosen per limiter or function, and a cooperative check for
+  long loops; contextvars copied in, and copied back on request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import functools
+import inspect
+import logging
+import types
+import weakref
+from asyncio import _get_running_loop as _running_asyncio_loop
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar, overload
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from anyio.lowlevel import RunVar
+
+from .._common.errors import LimiterError, OffloadError
+from .._common.modes import Mode, Shape, shape_of
+from .._common.sites import Site, caller_site, display_name, site_of
+
+__all__ = [
+    "DEFAULT_LIMITER",
+    "BlockingOptions",
+    "Limiter",
+    "LimiterStatistics",
+    "blocking",
+    "check_cancelled",
+    "limiter_statistics",
+    "run_blocking",
+]
+
+logger = logging.getLogger("fastapi_boundary")
+P = ParamSpec("P")
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+BLOCKING_ATTR = "__boundary_blocking__"
+LAYER_LIMITER_ATTR = "__boundary_limiter__"
+
+# Names of the limiters whose tokens the current chain of worker threads holds.
+_held: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "fastapi_boundary_held_limiters", default=frozenset()
+)
+_per_loop: RunVar[dict[str, anyio.CapacityLimiter]] = RunVar("fastapi_boundary_limiters")
+_declared: dict[str, Limiter] = {}
+
+
+@dataclass(frozen=True)
+class LimiterStatistics:
+    """A limiter's state on the current event loop, for metrics."""
+
+    name: str
+    total: int
+    borrowed: int
+    waiting: int
+
+
+def pool_capacity(engine: object, name: str = "?") -> int:
+    """Connections a SQLAlchemy engine's pool can hand out (pool size plus overflow).
+
+    Read by duck typing, so SQLAlchemy is never imported here; accepts an
+    ``Engine``, an ``AsyncEngine`` or a ``Pool``.
+    """
+    sync_engine = getattr(engine, "sync_engine", engine)
+    pool = getattr(sync_engine, "pool", sync_engine)
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", 0)
+    if not callable(size):
+        raise LimiterError(
+            f"Limiter({name!r}, pool=...) needs an engine or pool with a fixed size (a "
+            f"QueuePool); {type(pool).__name__} has none. Fix: pass size= explicitly."
+        )
+    capacity = int(size()) + max(int(overflow), 0)
+    return _check_size(capacity, f"the pool of Limiter({name!r})")
+
+
+def _check_size(size: object, what: str) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise LimiterError(
+            f"{what} must be a whole number of threads >= 1; got {size!r}. "
+            "Fix: size it from the resource it protects (e.g. the DB pool size)."
+        )
+    return size
+
+
+class Limiter:
+    """A named cap on the threads that blocking work of one layer or resource may use.
+
+    Declare each once, at module level: ``db = Limiter("db", size=10)``, or
+    sized from a SQLAlchemy engine: ``Limiter("db", pool=engine)`` (a larger
+    size than the pool is logged as a warning: extra threads would only wait
+    for a connection while holding a thread).
+    ``"default"`` is anyio's default thread limiter, shared with FastAPI's
+    ``def`` endpoints and dependencies.  ``abandon_on_cancel`` lets a
+    cancelled caller stop waiting for the thread (which runs on);
+    ``copy_context_back`` copies contextvars set in the worker back to the
+    caller.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        size: int | None = None,
+        *,
+        pool: object = None,
+        abandon_on_cancel: bool = False,
+        copy_context_back: bool = False,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise LimiterError(f"a limiter needs a non-empty name; got {name!r}")
+        self.name = name
+        self._holding = frozenset({name})
+        self._cached: tuple[weakref.ref[Any], anyio.CapacityLimiter] | None = None
+        self.pool_capacity = pool_capacity(pool, name) if pool is not None else None
+        if size is None:
+            size = self.pool_capacity or 40
+        self._size = self.declared_size = _check_size(size, f"Limiter({name!r}) size")
+        self._warn_if_larger_than_pool()
+        self.abandon_on_cancel = abandon_on_cancel
+        self.copy_context_back = copy_context_back
+        self.site: Site = caller_site()
+        previous = _declared.get(name)
+        # The same declaration run again (a module reload, a parametrized test) replaces it.
+        if previous is not None and name != "default" and previous.site != self.site:
+            raise LimiterError(
+                f"limiter {name!r} is declared twice: at {previous.site} and at {self.site}. "
+                f"Fix: declare it once and import it where it is used."
+            )
+        _declared[name] = self
+
+    def __repr__(self) -> str:
+        return f"Limiter({self.name!r}, size={self.size})"
+
+    @property
+    def size(self) -> int:
+        """Threads this limiter lets run at once (changeable at start-up)."""
+        if self.name == "default":
+            try:
+                return int(anyio.to_thread.current_default_thread_limiter().total_tokens)
+            except RuntimeError:  # no event loop: the configured value
+                return self._size
+        return self._size
+
+    @size.setter
+    def size(self, value: int) -> None:
+        self._size = _check_size(value, f"Limiter({self.name!r}) size")
+        self._warn_if_larger_than_pool()
+        with contextlib.suppress(RuntimeError):  # no event loop yet: applied on first use
+            self._capacity().total_tokens = self._size
+
+    def _warn_if_larger_than_pool(self) -> None:
+        if self.pool_capacity is not None and self._size > self.pool_capacity:
+            logger.warning(
+                "limiter %r allows %d threads but its pool holds %d connections: the extra "
+                "threads only wait for a connection while holding a thread (size it to the pool)",
+                self.name,
+                self._size,
+                self.pool_capacity,
+            )
+
+    def _capacity(self) -> anyio.CapacityLimiter:
+        """This limiter's ``CapacityLimiter`` on the running event loop.
+
+        anyio keeps one per loop in a ``RunVar``, whose lookup costs more than
+        the rest of an offload's bookkeeping; on asyncio the last loop's
+        limiter is remembered (weakly) and found again by identity.
+        """
+        loop = _running_asyncio_loop()
+        if loop is not None:
+            cached = self._cached
+            if cached is not None and cached[0]() is loop:
+                return cached[1]
+            capacity = self._capacity_on_loop()
+            self._cached = (weakref.ref(loop), capacity)
+            return capacity
+        return self._capacity_on_loop()
+
+    def _capacity_on_loop(self) -> anyio.CapacityLimiter:
+        if self.name == "default":
+            return anyio.to_thread.current_default_thread_limiter()
+        try:
+            limiters = _per_loop.get()
+        except LookupError:
+            limiters = {}
+            _per_loop.set(limiters)
+        capacity = limiters.get(self.name)
+        if capacity is None:
+            capacity = limiters[self.name] = anyio.CapacityLimiter(self._size)
+        return capacity
+
+    def statistics(self) -> LimiterStatistics:
+        """Borrowed, waiting and total tokens on the running event loop."""
+        stats = self._capacity().statistics()
+        return LimiterStatistics(
+            self.name, int(stats.total_tokens), stats.borrowed_tokens, stats.tasks_waiting
+        )
+
+    async def run(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run the sync ``func(*args, **kwargs)`` in a worker thread under this limiter."""
+        if (
+            type(func) is types.FunctionType
+            and not func.__code__.co_flags & _ASYNC_CODE
+            and not func.__dict__
+        ):
+            options = None  # a plain, unmarked sync function: decided inline
+        else:
+            options = _checked_options(func)
+        held = _held.get()
+        if options is None and not held and not self.copy_context_back:
+            # the common case, with nothing to combine: the hot path of every offload
+            token = _held.set(self._holding)
+            try:
+                return await anyio.to_thread.run_sync(
+                    functools.partial(func, **kwargs) if kwargs else func,
+                    *args,
+                    abandon_on_cancel=self.abandon_on_cancel,
+                    limiter=self._capacity(),
+                )
+            finally:
+                _held.reset(token)
+        abandon = self.abandon_on_cancel or (options is not None and options.abandon_on_cancel)
+        copy_back = self.copy_context_back or (options is not None and options.copy_context_back)
+        # A caller that is a worker holding one of this limiter's tokens, waiting for us,
+        # would deadlock if we waited for a token too: take a reserved one instead.
+        capacity = anyio.CapacityLimiter(1) if self.name in held else self._capacity()
+        call: Callable[..., T] = functools.partial(func, **kwargs) if kwargs else func
+        # Workers see what this task's context holds while it awaits them (anyio runs them
+        # in a copy of it), so the names of held limiters travel without a wrapper.
+        token = _held.set(self._holding if not held else held | self._holding)
+        try:
+            if not copy_back:
+                return await anyio.to_thread.run_sync(
+                    call, *args, abandon_on_cancel=abandon, limiter=capacity
+                )
+            context = contextvars.copy_context()
+            result = await anyio.to_thread.run_sync(
+                context.run, call, *args, abandon_on_cancel=abandon, limiter=capacity
+            )
+        finally:
+            _held.reset(token)
+        _copy_back(context)
+        return result
+
+
+def _copy_back(context: contextvars.Context) -> None:
+    current = contextvars.copy_context()
+    for var, value in context.items():
+        if var is _held:
+            continue
+        if var not in current or current[var] is not value:
+            var.set(value)
+
+
+DEFAULT_LIMITER = Limiter("default")
+
+
+@dataclass(frozen=True)
+class BlockingOptions:
+    """What ``@blocking(...)`` declared about a function."""
+
+    limiter: Limiter | str | None = None
+    abandon_on_cancel: bool = False
+    copy_context_back: bool = False
+
+
+def _options_of(func: Callable[..., Any]) -> BlockingOptions | None:
+    target = getattr(func, "__func__", func)  # bound methods carry their function's marks
+    options = getattr(target, BLOCKING_ATTR, None)
+    return options if isinstance(options, BlockingOptions) else None
+
+
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+_PLAIN = (types.FunctionType, types.MethodType)
+_BUILTIN = (types.BuiltinFunctionType, types.BuiltinMethodType)  # C functions are never async
+
+
+def _checked_options(func: object) -> BlockingOptions | None:
+    """Refuse what cannot be offloaded; return the function's ``@blocking`` options.
+
+    The common cases (a plain function, a bound method, a C function) are
+    decided by type and by reading the function's ``__dict__``: ``getattr``
+    with a default on a missing attribute costs an exception each time.
+    """
+    kind = type(func)
+    if kind is types.FunctionType:  # the hottest case first, with the fewest lookups
+        if func.__code__.co_flags & _ASYNC_CODE:  # type: ignore[attr-defined]
+            _check_offloadable(func)
+        marks = func.__dict__
+        if not marks:
+            return None
+        if "__wrapped__" in marks:
+            _check_offloadable(func)
+        found = marks.get(BLOCKING_ATTR)
+        return found if isinstance(found, BlockingOptions) else None
+    if kind in _BUILTIN:
+        return None  # time.sleep, os.stat ...: sync, and they carry no options
+    target = func.__func__ if kind is types.MethodType else func  # type: ignore[attr-defined]
+    if type(target) is not types.FunctionType:
+        _check_offloadable(func)
+        return _options_of(func)  # type: ignore[arg-type]
+    attributes = target.__dict__
+    if target.__code__.co_flags & _ASYNC_CODE or "__wrapped__" in attributes:
+        _check_offloadable(func)
+    options = attributes.get(BLOCKING_ATTR)
+    return options if isinstance(options, BlockingOptions) else None
+
+
+def _check_offloadable(func: object) -> None:
+    if inspect.iscoroutine(func) or inspect.isawaitable(func):
+        raise OffloadError(
+            f"run_blocking() was given {type(func).__name__} {func!r}, the result of calling "
+            f"a function. Fix: pass the function and its arguments: "
+            f"await run_blocking(fetch, url), not run_blocking(fetch(url))."
+        )
+    if not callable(func):
+        raise OffloadError(f"run_blocking() needs a sync callable; got {type(func).__name__}")
+    shape = shape_of(func)
+    if shape.shape in (Shape.COROUTINE_FUNCTION, Shape.ASYNC_GENERATOR_FUNCTION):
+        raise OffloadError(
+            f"run_blocking() was given {display_name(func)} ({site_of(shape.target)}), which is "
+            f"{'an async def' if shape.shape is Shape.COROUTINE_FUNCTION else 'an async generator'}"
+            f": it would only create a coroutine in the thread. Fix: await it directly; "
+            f"offload only sync (blocking) code."
+        )
+
+
+def resolve_limiter(spec: Limiter | str | None, func: object = None) -> Limiter:
+    """What a name or ``Limiter`` means; ``None``: the function's, its layer's, or the default."""
+    if isinstance(spec, Limiter):
+        return spec
+    if spec is None and func is not None:
+        options = _options_of(func)  # type: ignore[arg-type]
+        if options is not None and options.limiter is not None:
+            return resolve_limiter(options.limiter)
+        owner = getattr(func, "__self__", None)
+        layer_limiter = getattr(type(owner), LAYER_LIMITER_ATTR, None) if owner else None
+        if layer_limiter is not None:
+            return resolve_limiter(layer_limiter)
+        return DEFAULT_LIMITER
+    if spec is None:
+        return DEFAULT_LIMITER
+    limiter = _declared.get(spec) if isinstance(spec, str) else None
+    if limiter is None:
+        known = ", ".join(sorted(_declared)) or "none"
+        raise LimiterError(
+            f"no limiter named {spec!r} is declared (declared: {known}). "
+            f"Fix: declare it once at module level: Limiter({spec!r}, size=N)."
+        )
+    return limiter
+
+
+async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a sync callable in a worker thread and await its result.
+
+    The limiter is the one ``@blocking(limiter=...)`` declared for ``func``,
+    else its layer's (``class Repo(SyncRepository, limiter="db")``), else
+    the default one.  Keyword arguments are passed through; mypy checks them
+    against ``func``'s signature.
+
+    Raises ``OffloadError`` if ``func`` is an ``async def`` or a coroutine.
+    """
+    kind = type(func)
+    if (
+        (
+            kind is types.FunctionType
+            and not func.__code__.co_flags & _ASYNC_CODE
+            and not func.__dict__
+        )
+        or kind in _BUILTIN
+    ) and not (_held.get() or DEFAULT_LIMITER.copy_context_back):
+        # The hottest path (a plain unmarked function or a C function, not nested): every
+        # call layer between the caller and anyio delays the worker's start (the GIL).
+        token = _held.set(DEFAULT_LIMITER._holding)
+        try:
+            return await anyio.to_thread.run_sync(
+                functools.partial(func, **kwargs) if kwargs else func,
+                *args,
+                abandon_on_cancel=DEFAULT_LIMITER.abandon_on_cancel,
+                limiter=DEFAULT_LIMITER._capacity(),
+            )
+        finally:
+            _held.reset(token)
+    return await resolve_limiter(None, func).run(func, *args, **kwargs)
+
+
+@overload
+def blocking(func: F, /) -> F: ...
+@overload
+def blocking(
+    *,
+    limiter: Limiter | str | None = None,
+    abandon_on_cancel: bool = False,
+    copy_context_back: bool = False,
+) -> Callable[[F], F]: ...
+def blocking(
+    func: Any = None,
+    /,
+    *,
+    limiter: Limiter | str | None = None,
+    abandon_on_cancel: bool = False,
+    copy_context_back: bool = False,
+) -> Any:
+    """Mark a sync callable as blocking: async code must reach it through ``run_blocking``.
+
+    Returns the function itself (no wrapper: calling it from sync code costs
+    nothing more).  The options say how ``run_blocking`` runs it.  Raises
+    ``OffloadError`` on an ``async def``.
+    """
+    options = BlockingOptions(limiter, abandon_on_cancel, copy_context_back)
+
+    def mark(target: F) -> F:
+        raw = target.__func__ if isinstance(target, (staticmethod, classmethod)) else target
+        shape = shape_of(raw)
+        if shape.mode is not Mode.SYNC or shape.shape is Shape.CLASS:
+            kind = {
+                Shape.CLASS: "a class",
+                Shape.COROUTINE_FUNCTION: "an async def",
+                Shape.ASYNC_GENERATOR_FUNCTION: "an async generator",
+            }.get(shape.shape, f"a {shape.shape.value}")
+            raise OffloadError(
+                f"@blocking marks sync functions; {display_name(raw)} ({site_of(raw)}) is {kind}. "
+                f"Fix: an async def is not blocking (await it); put @blocking on the sync "
+                f"function that does the blocking I/O."
+            )
+        setattr(raw, BLOCKING_ATTR, options)
+        import sys
+
+        guard = sys.modules.get(
+            "fastapi_boundary._runtime.guard"
+        )  # the run-time guard checks it when on
+        if guard is not None and raw is target:
+            return guard.on_marked(target)  # type: ignore[no-any-return]
+        return target
+
+    if func is None:
+        return mark
+    return mark(func)
+
+
+def check_cancelled() -> None:
+    """In long blocking work, raise if the awaiting task was cancelled; a no-op elsewhere.
+
+    Call it between steps of a loop in a worker thread: threads cannot be
+    interrupted, so cancellation reaches them only where they check.
+    """
+    try:
+        anyio.from_thread.check_cancelled()
+    except RuntimeError:  # not in a worker thread: nothing to check against
+        return
+
+
+def limiter_statistics() -> list[LimiterStatistics]:
+    """Statistics of every declared limiter on the running event loop, for metrics."""
+    return [limiter.statistics() for limiter in _declared.values()]

@@ -1,0 +1,339 @@
+"""The guard: blocking work on the event loop raises (strict) or is logged (warn).
+
+For tests and development.  `enable` switches on every line of defence that
+works at run time — the audit hook, catalogue wrappers and re-bound names
+(`_interception`), ``@blocking``/``@cpu_bound`` callables, and step timing
+of layer methods (`_steps`) — and registers the threads that
+run an event loop:
+
+- every asyncio loop while ``run_forever`` runs (anyio's test runner,
+  ``asyncio.run``, uvicorn, TestClient's portal thread);
+- ``trio.run`` and trio guest runs (anyio's trio test runner);
+- every request and lifespan of a Starlette/FastAPI app (any loop,
+  uvloop included), which also binds the request's scope so reports name
+  the route;
+- the current thread, when `enable` is called on a running loop.
+
+`disable` undoes all of it.  Worker threads (anyio, starlette, executors)
+are never registered: offloaded blocking work is legitimate.
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from asyncio import _get_running_loop as asyncio_running_loop
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .._common import catalog as _catalog
+from .._common.errors import BoundaryError
+from . import detection as _detection
+from . import step_timing as _steps
+from .detection import (
+    Detection,
+    GuardMode,
+    Recorder,
+    _loop_threads,
+    get_ident,
+    register_loop_thread,
+    report,
+    set_policy,
+    suspended,
+    unregister_loop_thread,
+)
+from .exemptions import Exemption, Exemptions, load_baseline, parse_exemptions
+from .interception import Interceptor, Target, check, frame_above, wrap_marked
+from .request_scope import bind_scope, unbind_scope
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "allow",
+    "disable",
+    "enable",
+    "exemptions",
+    "guarded",
+    "is_enabled",
+    "recorder",
+    "refresh",
+]
+
+#: A synchronous step longer than this is reported by step timing (seconds).
+DEFAULT_THRESHOLD = 0.05
+_MODES = ("strict", "warn", "off")
+
+_interceptor = Interceptor()
+_events: dict[str, Target] = {}  # mutated in place: the audit hook holds a reference
+_hook_added = False
+_enabled = False
+_exemptions = Exemptions()
+_allowances: list[Exemptions] = []
+_extra_before: list[_catalog.BlockingEntry] | None = None
+_own_ident: int | None = None
+_steps_active = False
+_time_endpoints = False
+_endpoint_apps: weakref.WeakSet[Any] = weakref.WeakSet()  # apps whose endpoints are timed
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    __tracebackhide__ = True
+    target = _events.get(event)
+    if target is not None and get_ident() in _loop_threads:
+        check(target, frame_above(1), args, {})  # None at a greenlet's or thread's bottom
+
+
+def _exempt(detection: Detection) -> str | None:
+    for allowance in reversed(_allowances):
+        reason = allowance(detection)
+        if reason is not None:
+            return reason
+    return _exemptions(detection)
+
+
+def enable(
+    mode: GuardMode = "strict",
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    blocking: Mapping[str, str] | Iterable[str] = (),
+    exemptions: Mapping[str, str] | Iterable[str] | Iterable[Exemption] = (),
+    baseline: str | Path | None = None,
+    endpoints: bool = False,
+) -> None:
+    """Switch the guard on (again: `disable` first; it replaces the previous settings).
+
+    ``blocking`` adds catalogue entries (``{"mylib.fetch": "net"}``);
+    ``exemptions`` allows named callables or layers, each with a reason
+    (``{"time.sleep": "legacy client, #123"}``); ``baseline`` is a baseline
+    file whose entries are exemptions too.  ``threshold`` is the longest
+    synchronous step (seconds) step timing lets pass.  ``endpoints=True``
+    also times the steps of every app's async endpoints and dependencies
+    (layer methods are always timed), from the app's first request or lifespan.
+    """
+    global _hook_added, _enabled, _exemptions, _extra_before, _own_ident, _steps_active
+    global _time_endpoints
+    if mode not in _MODES:
+        raise BoundaryError(
+            f"guard mode must be one of {', '.join(_MODES)}; got {mode!r}. "
+            f"Fix: enable('strict'), enable('warn') or enable('off')."
+        )
+    if _enabled:
+        disable()
+    items = _exemption_list(exemptions)
+    if baseline is not None:
+        items += load_baseline(baseline)
+    _exemptions = Exemptions(items)
+    set_policy(mode, _exempt)
+    if mode == "off":
+        return
+    try:
+        _steps.activate(threshold, report)  # first: it validates the threshold before patching
+        _steps_active = True
+        if blocking:
+            new_entries = _catalog.parse_entries(blocking, "enable(blocking=...)")
+            _extra_before = list(_catalog._extra)
+            _catalog.extend(new_entries)
+        _enabled = True
+        _time_endpoints = bool(endpoints)
+        _interceptor.refresh()
+        with suspended():
+            _patch_loops()
+            _events.clear()
+            _events.update(_interceptor.events)
+    except BaseException:
+        disable()
+        raise
+    if not _hook_added:
+        sys.addaudithook(_audit)
+        _hook_added = True
+    if _running_in_loop():
+        _own_ident = register_loop_thread()
+
+
+def disable() -> None:
+    """Switch the guard off and undo every wrapper, re-binding and registration."""
+    global _enabled, _extra_before, _own_ident, _steps_active, _time_endpoints
+    set_policy("off", None)
+    _time_endpoints = False
+    _endpoint_apps.clear()
+    if _steps_active:
+        _steps.deactivate()
+        _steps_active = False
+    _events.clear()
+    _interceptor.restore()
+    if _own_ident is not None:
+        unregister_loop_thread(_own_ident)
+        _own_ident = None
+    if _extra_before is not None:
+        _catalog.reset()
+        _catalog.extend(_extra_before)
+        _extra_before = None
+    _enabled = False
+
+
+@contextmanager
+def guarded(
+    mode: GuardMode = "strict",
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    blocking: Mapping[str, str] | Iterable[str] = (),
+    exemptions: Mapping[str, str] | Iterable[str] | Iterable[Exemption] = (),
+    baseline: str | Path | None = None,
+    endpoints: bool = False,
+) -> Iterator[Recorder]:
+    """`enable` for the block, then `disable`; yields what was recorded."""
+    enable(
+        mode,
+        threshold=threshold,
+        blocking=blocking,
+        exemptions=exemptions,
+        baseline=baseline,
+        endpoints=endpoints,
+    )
+    try:
+        yield _detection.recorder
+    finally:
+        disable()
+
+
+@contextmanager
+def allow(names: Iterable[str], reason: str, source: str = "allow()") -> Iterator[Exemptions]:
+    """Allow the named callables or layers inside the block (the pytest marker uses it)."""
+    allowance = Exemptions(Exemption(name, reason, None, source) for name in names)
+    _allowances.append(allowance)
+    try:
+        yield allowance
+    finally:
+        _allowances.remove(allowance)
+
+
+def is_enabled() -> bool:
+    return _enabled
+
+
+def recorder() -> Recorder:
+    """What the guard reported (and exempted) since the recorder was last cleared."""
+    return _detection.recorder
+
+
+def exemptions() -> Exemptions:
+    """The exemptions in force (configuration and baseline), with how often each fired."""
+    return _exemptions
+
+
+def refresh() -> None:
+    """Wrap what was imported since the guard was enabled (cheap when nothing was)."""
+    if _enabled and _interceptor.refresh():
+        with suspended():
+            _events.update(_interceptor.events)
+            _patch_loops()
+
+
+def _exemption_list(
+    spec: Mapping[str, str] | Iterable[str] | Iterable[Exemption],
+) -> list[Exemption]:
+    if isinstance(spec, Mapping):
+        return parse_exemptions(spec, "enable(exemptions=...)")
+    items = list(spec)
+    if all(isinstance(item, Exemption) for item in items):
+        return [item for item in items if isinstance(item, Exemption)]
+    return parse_exemptions([str(item) for item in items], "enable(exemptions=...)")
+
+
+def _running_in_loop() -> bool:
+    """Whether an asyncio or trio loop runs in this thread right now."""
+    if asyncio_running_loop() is not None:
+        return True
+    trio = sys.modules.get("trio")
+    return trio is not None and bool(trio.lowlevel.in_trio_run())
+
+
+# --- registering loop threads -------------------------------------------------------
+
+
+def _patch_loops() -> None:
+    asyncio_events = sys.modules.get("asyncio.base_events")
+    if asyncio_events is not None:
+        loop_class = asyncio_events.BaseEventLoop
+        _patch(loop_class, "run_forever", _registering_run_forever)
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        _patch(trio, "run", _registering_call)
+        _patch(trio.lowlevel, "start_guest_run", _registering_guest_run)
+    applications = sys.modules.get("starlette.applications")
+    if applications is not None:
+        _patch(applications.Starlette, "__call__", _registering_app)
+
+
+def _patch(holder: object, attr: str, make: Callable[[Any], Any]) -> None:
+    current = getattr(holder, attr)
+    if getattr(current, "__boundary_loop_hook__", False):
+        return
+    replacement = make(current)
+    replacement.__boundary_loop_hook__ = True
+    _interceptor.set(holder, attr, replacement)
+
+
+def _registering_run_forever(original: Callable[[Any], None]) -> Callable[[Any], None]:
+    def run_forever(self: Any) -> None:
+        refresh()
+        ident = register_loop_thread()
+        try:
+            original(self)
+        finally:
+            unregister_loop_thread(ident)
+
+    return run_forever
+
+
+def _registering_call(original: Callable[..., Any]) -> Callable[..., Any]:
+    def run(*args: Any, **kwargs: Any) -> Any:
+        refresh()
+        ident = register_loop_thread()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            unregister_loop_thread(ident)
+
+    return run
+
+
+def _registering_guest_run(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Trio guest mode runs tasks in the host thread: register it while the main task runs."""
+
+    def start_guest_run(async_fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        async def registered(*inner: Any) -> Any:
+            ident = register_loop_thread()
+            try:
+                return await async_fn(*inner)
+            finally:
+                unregister_loop_thread(ident)
+
+        return original(registered, *args, **kwargs)
+
+    return start_guest_run
+
+
+def _registering_app(original: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
+    """Each request (and the lifespan) of an app runs on a loop thread, for a route."""
+
+    async def __call__(self: Any, scope: Any, receive: Any, send: Any) -> None:
+        refresh()
+        if _time_endpoints and self not in _endpoint_apps:
+            _endpoint_apps.add(self)
+            _steps.instrument_app(self)
+        ident = register_loop_thread()
+        token = bind_scope(scope)
+        try:
+            await original(self, scope, receive, send)
+        finally:
+            unbind_scope(token)
+            unregister_loop_thread(ident)
+
+    return __call__
+
+
+def on_marked(func: Any) -> Any:
+    """Called by ``@blocking``/``@cpu_bound`` while the guard is on: the checked function."""
+    return wrap_marked(func) if _enabled else func

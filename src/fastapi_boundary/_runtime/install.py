@@ -1,0 +1,140 @@
+"""``install(app)``: the one call that wires the library into an app.
+
+It validates the thread configuration when called (a bad size or an unknown
+limiter name is an error at once, not at the first request), then, in the
+app's lifespan (wrapping any lifespan the app already has): sizes the
+limiters, runs the audit (``strict`` refuses to start with the report,
+``warn`` logs it, ``off`` skips it).  The start-up audit is the latest
+moment a forward reference that could not be resolved at import time is
+checked.  ``monitor=`` runs the production monitor for the app's life, its
+configuration checked at once too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._audit.render import render_table
+from .._common.errors import BoundaryError, BoundaryViolationsError, LimiterError
+from .._common.policy import CheckMode, current_mode
+from .._common.sites import app_name
+from .._offload.threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
+from ..routing import check_app
+
+if TYPE_CHECKING:
+    from .monitor import MonitorConfig
+
+__all__ = ["install"]
+
+logger = logging.getLogger("fastapi_boundary")
+_INSTALLED = "__boundary_installed__"
+_MONITOR = "__boundary_monitor__"
+
+
+def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limiter, int]:
+    sizes: dict[Limiter, int] = {}
+    if threads is not None:
+        sizes[DEFAULT_LIMITER] = _check_size(threads, "install(threads=...)")
+    if limiters is not None:
+        if not isinstance(limiters, Mapping):
+            raise LimiterError(
+                f"install(limiters=...) takes a mapping of limiter name to size; got {limiters!r}"
+            )
+        for name, size in limiters.items():
+            sizes[resolve_limiter(name)] = _check_size(size, f"install(limiters={{{name!r}: ...}})")
+    return sizes
+
+
+def install(
+    app: Any,
+    *,
+    check: CheckMode | None = None,
+    threads: int | None = None,
+    limiters: Mapping[str, int] | None = None,
+    processes: int | None = None,
+    monitor: MonitorConfig | Mapping[str, Any] | bool | None = None,
+) -> Any:
+    """Wire the library into ``app``; returns the app so it can wrap a constructor call.
+
+    ``check`` defaults to the configured mode (``FASTAPI_BOUNDARY_MODE``).
+    ``threads`` sizes the default thread limiter (shared with FastAPI's
+    ``def`` endpoints and dependencies; anyio's default is 40); ``limiters``
+    sizes declared limiters by name.  ``processes`` sizes the worker pool of
+    ``run_cpu`` and starts it with the app; either way the pool is shut down
+    when the app stops.  ``monitor`` runs the production monitor for the
+    app's life: a `MonitorConfig`, a mapping of its fields, or ``True`` for
+    the defaults (no middleware: requests pay nothing for it).
+    Installing twice is a no-op.
+    """
+    router = getattr(app, "router", None)
+    if router is None or not hasattr(router, "lifespan_context"):
+        raise BoundaryError(
+            f"install() needs a FastAPI or Starlette app; got {type(app).__name__}. "
+            "Fix: call install(app) on the object your ASGI server serves."
+        )
+    mode = check or current_mode()
+    if mode not in ("strict", "warn", "off"):
+        raise BoundaryError(f"install(check=...) must be 'strict', 'warn' or 'off'; got {mode!r}")
+    sizes = _sizes(threads, limiters)
+    if processes is not None:
+        from .._offload.process_pool import _check_size
+
+        _check_size(processes)  # an error now; the pool is resized when the app starts
+    monitor_config = None
+    if monitor is not None and monitor is not False:
+        from .monitor import MonitorConfig  # imported by apps that use it only
+
+        monitor_config = MonitorConfig.coerce(monitor)  # an error now, not at start-up
+    if monitor_config is not None and getattr(app, "middleware_stack", None) is not None:
+        raise BoundaryError(
+            f"install(monitor=...) on {app_name(app)}, which has started serving: the monitor "
+            "starts with the app's lifespan, which has run already. "
+            "Fix: call install(app, ...) before the app starts serving."
+        )
+    if getattr(app, _INSTALLED, False):
+        return app
+    monitor_ = None
+    if monitor_config is not None:
+        from .monitor import Monitor
+
+        monitor_ = Monitor(monitor_config)
+    inner: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] = router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(lifespan_app: Any) -> AsyncIterator[Any]:
+        for limiter, size in sizes.items():
+            limiter.size = size
+        if mode != "off":
+            report = check_app(app)
+            if report.violations:
+                if mode == "strict":
+                    raise BoundaryViolationsError(
+                        f"{app_name(app)} has boundary violations; refusing to start:\n"
+                        + render_table(report),
+                        report.violations,
+                    )
+                logger.warning("boundary violations found at start-up:\n%s", render_table(report))
+        if processes is not None:
+            from .._offload.process_pool import default_process_pool
+
+            default_process_pool().resize(processes)
+            await default_process_pool().start()
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                if monitor_ is not None:  # on for the app's life: no per-request layer
+                    await stack.enter_async_context(monitor_.lifetime(app))
+                state = await stack.enter_async_context(inner(lifespan_app))
+                yield state
+        finally:
+            processes_module = sys.modules.get("fastapi_boundary._offload.process_pool")
+            if processes_module is not None:  # the pool exists only if something used it
+                await processes_module.default_process_pool().shutdown()
+
+    router.lifespan_context = lifespan
+    setattr(app, _INSTALLED, True)
+    setattr(app, _MONITOR, monitor_)
+    return app

@@ -1,0 +1,605 @@
+"""Per-layer step timing: catch fake async that no interception can see.
+
+A coroutine runs on the event loop in synchronous *steps*, from one
+suspension to the next.  While step timing is on, every async layer method
+(and, per app, async endpoints and dependencies) is driven by `_drive`,
+which times each step with ``perf_counter``: a step longer than the
+threshold is blocking work on the loop, whatever did it (CPU work, a C
+extension, a driver nobody catalogued).  It is attributed to the innermost
+timed method; its line comes from a stack sample a watchdog thread takes
+while the step is still running.  Sync layer methods called on a loop thread
+are reported as blocking calls.
+
+Off, nothing is wrapped: a layer method is the function the user wrote.
+Turned off again, every original is put back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import random
+import sys
+import types
+import weakref
+from collections import deque
+from collections.abc import Callable, Coroutine, Generator, Iterator
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+from .._audit import annotations as refs
+from .._common.declarations import LAYER_ATTR, LayerInfo
+from .._common.errors import BoundaryError
+from .._common.modes import Mode, Shape, shape_of
+from .._common.sites import Site, display_name, site_of
+from .detection import Detection, _loop_threads, is_loop_thread, site_of_frame
+from .request_scope import route_here
+from .stack_samples import Sample, Watchdog, sample_thread, threads_running
+
+__all__ = [
+    "Sink",
+    "activate",
+    "active",
+    "attach",
+    "check_rate",
+    "check_threshold",
+    "claim",
+    "deactivate",
+    "detach",
+    "instrument_app",
+    "instrument_class",
+    "timed_apps",
+]
+
+Report = Callable[[Detection], None]
+TIMED_ATTR = "__boundary_timed__"
+_CO_COROUTINE = inspect.CO_COROUTINE
+_CO_ASYNC_GENERATOR = inspect.CO_ASYNC_GENERATOR
+_STEP_FIX = (
+    "await an async driver instead of a blocking one, or offload the blocking part: "
+    "await run_blocking(func, ...) for I/O, await run_cpu(func, ...) for CPU work"
+)
+_CALL_FIX = (
+    "call it through the one offload boundary (to_async(service) or await run_blocking(...)), "
+    "or make the calling endpoint a def so FastAPI runs it in the threadpool"
+)
+
+
+@dataclass(frozen=True)
+class Sink:
+    """One consumer of step timing: the guard, the monitor.
+
+    Steps at least ``threshold`` seconds long are reported to it;
+    ``sample_rate`` is the fraction of calls it wants timed.
+    """
+
+    threshold: float
+    report: Report
+    sample_rate: float = 1.0
+
+
+def check_threshold(value: object, what: str) -> float:
+    """A threshold in seconds, > 0 (a bool or a string is a mistake, not a number)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise BoundaryError(
+            f"{what} must be a number of seconds > 0; got {value!r}. "
+            "Fix: pass e.g. 0.01 (10 ms) for tests, 0.1 (100 ms) in production."
+        )
+    return float(value)
+
+
+def check_rate(value: object, what: str) -> float:
+    """A sample rate: a fraction of calls in (0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        raise BoundaryError(
+            f"{what} must be a fraction of calls in (0, 1]; got {value!r}. "
+            "Fix: pass e.g. 0.01 to time one call in a hundred, 1.0 to time every call."
+        )
+    return float(value)
+
+
+# --- state: read by the driver on every step, so plain module globals ----------------------
+
+active = False
+_sinks: dict[str, Sink] = {}
+_threshold = float("inf")  # the smallest threshold of the sinks
+_rate = 1.0  # the largest sample rate of the sinks
+# (when, seconds) of blocking reported already, by inner steps and calls: an enclosing step
+# subtracts what was reported during it, so nested layers report once.  Read only when a
+# step was slow, so the fast path has no bookkeeping at all.
+_claims: deque[tuple[float, float]] = deque(maxlen=64)
+# The watchdog's stack samples of threads caught inside a timed step, newest last.
+_samples: deque[Sample] = deque(maxlen=16)
+_watchdog: Watchdog | None = None
+_random = random.random
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What a timed callable is, for its reports."""
+
+    function: Callable[..., Any]
+    code: types.CodeType | None
+    name: str
+    layer: str | None
+    mode: Mode | None
+
+
+def _line_sampled(code: types.CodeType | None, start: float, end: float) -> Site | None:
+    """The line of ``code`` in the newest watchdog sample taken between ``start`` and ``end``."""
+    if code is None:
+        return None
+    for sample in reversed(_samples):
+        if start <= sample.taken <= end:
+            site = sample.line_of(code)
+            if site is not None:
+                return site
+    return None
+
+
+def _slow_step(spec: _Spec, coro: Any, start: float) -> None:
+    """A step took longer than the smallest threshold: subtract what inner layers reported."""
+    end = perf_counter()
+    duration = end - start - sum(seconds for when, seconds in list(_claims) if when >= start)
+    if duration <= _threshold:
+        return
+    _claims.append((end, duration))
+    site = _line_sampled(spec.code, start, end)
+    if site is None:
+        frame = getattr(coro, "cr_frame", None)
+        site = site_of_frame(frame) if frame is not None else site_of(spec.function)
+    detection = Detection(
+        kind="step",
+        blocking=spec.name,
+        category="step",
+        site=site,
+        route=route_here(),
+        layer=spec.layer,
+        layer_mode=spec.mode,
+        duration=duration,
+        fix=_STEP_FIX,
+    )
+    _dispatch(detection, duration)
+
+
+def _dispatch(detection: Detection, duration: float) -> None:
+    """Hand ``detection`` to every sink whose threshold it reaches; the first error wins."""
+    error: BaseException | None = None
+    for sink in list(_sinks.values()):
+        if duration >= sink.threshold:
+            try:
+                sink.report(detection)
+            except BaseException as raised:  # re-raised below, after every sink
+                error = error or raised
+    if error is not None:
+        raise error
+
+
+@types.coroutine
+def _drive(coro: Coroutine[Any, Any, Any], spec: _Spec) -> Generator[Any, Any, Any]:
+    """Run ``coro`` to completion, timing each synchronous step.
+
+    The fast path of a step is two ``perf_counter`` calls and a comparison;
+    ``step`` is ``coro.send`` or, to pass an exception in, ``coro.throw``.
+    """
+    send = coro.send
+    step: Callable[[Any], Any] = send
+    value: Any = None
+    while True:
+        start = perf_counter()
+        try:
+            yielded = step(value)
+        except StopIteration as stop:
+            if perf_counter() - start > _threshold:
+                _slow_step(spec, coro, start)
+            return stop.value
+        except BaseException:
+            if perf_counter() - start > _threshold:
+                with contextlib.suppress(Exception):  # the coroutine's own error wins
+                    _slow_step(spec, coro, start)
+            raise
+        if perf_counter() - start > _threshold:
+            try:
+                _slow_step(spec, coro, start)
+            except BaseException as raised:  # strict: raised where the coroutine waits
+                value, step = raised, coro.throw
+                continue
+        try:
+            value = yield yielded
+            step = send
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as raised:  # cancellation and errors go into the coroutine
+            value, step = raised, coro.throw
+
+
+_DRIVE_CODE = _drive.__code__
+
+
+_EXACT_TEMPLATE = """
+def make(_boundary_function, _boundary_spec, _boundary_drive, _boundary_draw, _boundary_rate):
+    async def timed({params}):
+        {sampling}return await _boundary_drive(_boundary_function({params}), _boundary_spec)
+    return timed
+"""
+_SAMPLING = (
+    "if _boundary_draw() >= _boundary_rate:\n"
+    "            return await _boundary_function({params})\n"
+    "        "
+)
+_PLAIN_PARAMETERS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+
+
+def _exact_parameters(function: types.FunctionType) -> str | None:
+    """``"self, item_id"`` when the wrapper can repeat the signature (no packing of arguments).
+
+    Forwarding ``*args, **kwargs`` builds a tuple and a dict on every call;
+    a wrapper with the function's own positional-or-keyword parameters (and
+    its defaults) passes them straight on.
+    """
+    code = function.__code__
+    if code.co_flags & _PLAIN_PARAMETERS or code.co_kwonlyargcount or code.co_posonlyargcount:
+        return None
+    names = code.co_varnames[: code.co_argcount]
+    if any(name.startswith("_boundary_") or not name.isidentifier() for name in names):
+        return None
+    return ", ".join(names)
+
+
+def _timed(spec: _Spec) -> Callable[..., Any]:
+    """The async wrapper: an ``async def`` that awaits the method's coroutine, driven.
+
+    A real coroutine function, so ``asyncio.create_task``, anyio's
+    ``start_soon`` and ``inspect.iscoroutinefunction`` see what they expect.
+    """
+    function = spec.function
+    rate, draw = _rate, _random
+    params = _exact_parameters(function) if type(function) is types.FunctionType else None
+    timed: Callable[..., Any]
+    if params is not None:
+        sampling = _SAMPLING.format(params=params) if rate < 1.0 else ""
+        namespace: dict[str, Any] = {}
+        exec(_EXACT_TEMPLATE.format(params=params, sampling=sampling), namespace)
+        timed = namespace["make"](function, spec, _drive, draw, rate)
+        timed.__defaults__ = function.__defaults__
+        # Where the method is defined, as code that reads ``Layer.method.__code__`` expects.
+        original = function.__code__
+        timed.__code__ = timed.__code__.replace(
+            co_filename=original.co_filename,
+            co_firstlineno=original.co_firstlineno,
+            co_name=original.co_name,
+        )
+    elif rate >= 1.0:
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            return await _drive(function(*args, **kwargs), spec)
+
+    else:
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            if draw() >= rate:
+                return await function(*args, **kwargs)
+            return await _drive(function(*args, **kwargs), spec)
+
+    functools.update_wrapper(timed, function)
+    setattr(timed, TIMED_ATTR, True)
+    return timed
+
+
+class _TimedAsyncGenerator:
+    """An async generator whose every ``__anext__``/``asend``/``athrow``/``aclose`` is driven.
+
+    Each of those awaitables runs the generator's body up to its next
+    ``yield`` (or suspension) in steps, timed as a coroutine's are.
+    """
+
+    __slots__ = ("_agen", "_spec")
+
+    def __init__(self, agen: Any, spec: _Spec) -> None:
+        self._agen = agen
+        self._spec = spec
+
+    def __aiter__(self) -> _TimedAsyncGenerator:
+        return self
+
+    def __anext__(self) -> Any:
+        return _drive(self._agen.__anext__(), self._spec)
+
+    def asend(self, value: Any) -> Any:
+        return _drive(self._agen.asend(value), self._spec)
+
+    def athrow(self, *args: Any) -> Any:
+        return _drive(self._agen.athrow(*args), self._spec)
+
+    def aclose(self) -> Any:
+        return _drive(self._agen.aclose(), self._spec)
+
+    def __getattr__(self, name: str) -> Any:  # ag_frame, ag_running, ag_code ...
+        return getattr(self._agen, name)
+
+
+def _timed_generator(spec: _Spec) -> Callable[..., Any]:
+    """The wrapper of an async generator method: the generator it returns is driven."""
+    function = spec.function
+    rate, draw = _rate, _random
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        if rate < 1.0 and draw() >= rate:
+            return function(*args, **kwargs)
+        return _TimedAsyncGenerator(function(*args, **kwargs), spec)
+
+    functools.update_wrapper(timed, function)
+    setattr(timed, TIMED_ATTR, True)
+    return timed
+
+
+def _on_loop_thread() -> bool:
+    """Whether an event loop runs in this thread (asyncio, or trio; worker threads never)."""
+    if is_loop_thread() or asyncio._get_running_loop() is not None:
+        return True
+    trio = sys.modules.get("trio")
+    return trio is not None and bool(trio.lowlevel.in_trio_run())
+
+
+def _report_call(spec: _Spec, frame: types.FrameType | None) -> None:
+    detection = Detection(
+        kind="call",
+        blocking=spec.name,
+        category="marked",
+        site=site_of_frame(frame),
+        route=route_here(),
+        layer=spec.layer,
+        layer_mode=spec.mode,
+        duration=None,
+        fix=_CALL_FIX,
+    )
+    _dispatch(detection, float("inf"))
+
+
+def _checked(spec: _Spec) -> Callable[..., Any]:
+    """The sync wrapper: a sync layer method called on a loop thread is reported, then run."""
+    function = spec.function
+    rate, draw = _rate, _random
+
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not _on_loop_thread() or (rate < 1.0 and draw() >= rate):
+            return function(*args, **kwargs)
+        _report_call(spec, sys._getframe(1) if sys._getframe(0).f_back else None)
+        start = perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            end = perf_counter()
+            _claims.append((end, end - start))  # reported already: not again as a step
+
+    functools.update_wrapper(checked, function)
+    setattr(checked, TIMED_ATTR, True)
+    return checked
+
+
+# --- instrumenting layer classes --------------------------------------------------------
+
+_patched: list[tuple[type, str, object]] = []
+
+
+def _public(name: str) -> bool:
+    return not name.startswith("_") or name == "__call__"
+
+
+def _wrapped_member(cls: type, info: LayerInfo, name: str, raw: object) -> object | None:
+    kind = type(raw)
+    function = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
+    if type(function) is not types.FunctionType or getattr(function, TIMED_ATTR, False):
+        return None
+    flags = function.__code__.co_flags
+    is_async = bool(flags & (_CO_COROUTINE | _CO_ASYNC_GENERATOR))
+    spec = _Spec(
+        function,
+        function.__code__,
+        f"{cls.__qualname__}.{name}",
+        f"{cls.__qualname__}.{name}",
+        info.mode,
+    )
+    if info.mode is Mode.ASYNC and flags & _CO_COROUTINE:
+        wrapper = _timed(spec)
+    elif info.mode is Mode.ASYNC and flags & _CO_ASYNC_GENERATOR:
+        wrapper = _timed_generator(spec)
+    elif (
+        info.mode is Mode.SYNC and not is_async and (not name.startswith("_") or name == "__call__")
+    ):
+        wrapper = _checked(spec)
+    else:
+        return None
+    return kind(wrapper) if kind in (staticmethod, classmethod) else wrapper
+
+
+def instrument_class(cls: type) -> None:
+    """Wrap the methods ``cls`` defines (called for every layer class while timing is on)."""
+    info = cls.__dict__.get(LAYER_ATTR)
+    if not isinstance(info, LayerInfo):
+        return
+    for name, raw in list(cls.__dict__.items()):
+        wrapper = _wrapped_member(cls, info, name, raw)
+        if wrapper is not None:
+            type.__setattr__(cls, name, wrapper)
+            _patched.append((cls, name, raw))
+
+
+# --- instrumenting an app's endpoints and dependencies ----------------------------------
+
+
+class _TimedCall:
+    """Stands in for an async endpoint or dependency in FastAPI's dependant tree.
+
+    It hashes and compares equal to the original, so ``dependency_overrides``
+    keyed by the original and FastAPI's dependency cache still find it;
+    FastAPI classifies it through ``__wrapped__`` as the original.
+    """
+
+    __slots__ = ("__wrapped__", "_timed")
+
+    def __init__(self, spec: _Spec) -> None:
+        self.__wrapped__ = spec.function
+        self._timed = _timed(spec)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._timed(*args, **kwargs)
+
+    def __hash__(self) -> int:
+        return hash(self.__wrapped__)
+
+    def __eq__(self, other: object) -> bool:
+        return other is self or other == self.__wrapped__
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__wrapped__, name)
+
+
+_apps: weakref.WeakSet[Any] = weakref.WeakSet()
+_dependants: list[tuple[Any, Any]] = []
+
+
+def _walk(dependant: Any) -> Iterator[Any]:
+    yield dependant
+    for sub in getattr(dependant, "dependencies", ()):
+        yield from _walk(sub)
+
+
+def _app_routes(app: Any) -> Iterator[Any]:
+    for route in getattr(app, "routes", ()):
+        if hasattr(route, "dependant"):
+            yield route
+        sub_app = getattr(route, "app", None)
+        if sub_app is not None and not hasattr(route, "dependant"):
+            yield from _app_routes(sub_app)
+
+
+def _instrument_routes(app: Any) -> None:
+    for route in _app_routes(app):
+        for dependant in _walk(route.dependant):
+            call = dependant.call
+            if call is None or isinstance(call, _TimedCall) or getattr(call, TIMED_ATTR, False):
+                continue
+            shape = shape_of(call)
+            if shape.shape is not Shape.COROUTINE_FUNCTION:
+                continue
+            target = shape.target
+            if getattr(target, TIMED_ATTR, False):
+                continue  # a bound layer method: timed as one already
+            kind = "endpoint" if dependant is route.dependant else "dependency"
+            name = f"{display_name(target)} ({kind} of {route.path})"
+            declared = getattr(target, LAYER_ATTR, None)
+            layer = display_name(target) if isinstance(declared, LayerInfo) else None
+            spec = _Spec(
+                call,
+                getattr(target, "__code__", None),
+                name,
+                layer,
+                declared.mode if isinstance(declared, LayerInfo) else None,
+            )
+            # The endpoint is never looked up in dependency_overrides: a plain wrapper will do.
+            dependant.call = _timed(spec) if kind == "endpoint" else _TimedCall(spec)
+            _dependants.append((dependant, call))
+
+
+def instrument_app(app: Any) -> None:
+    """Also time ``app``'s async endpoints and dependencies while timing is on."""
+    _apps.add(app)
+    if active:
+        _instrument_routes(app)
+
+
+def timed_apps() -> list[Any]:
+    return list(_apps)
+
+
+# --- switching on and off ----------------------------------------------------------------
+
+
+def _restore() -> None:
+    while _patched:
+        cls, name, raw = _patched.pop()
+        type.__setattr__(cls, name, raw)
+    while _dependants:
+        dependant, call = _dependants.pop()
+        dependant.call = call
+    _claims.clear()
+    _samples.clear()
+
+
+def _tick() -> None:
+    """Watchdog: sample every thread caught inside a timed step.
+
+    Healthy steps last microseconds, so a tick rarely finds one; a stalled
+    step is found by every tick while it lasts, and `_slow_step` takes the
+    newest sample made during it.
+    """
+    now = perf_counter()
+    with contextlib.suppress(Exception):  # a sample is a nicety: never kill the watchdog
+        for ident in threads_running(_DRIVE_CODE, loop_threads()):
+            sample = sample_thread(ident, now)
+            if sample is not None:
+                _samples.append(sample)
+
+
+def _apply() -> None:
+    global active, _threshold, _rate, _watchdog
+    _restore()
+    if _watchdog is not None:
+        _watchdog.stop()
+        _watchdog = None
+    active = bool(_sinks)
+    if not active:
+        _apps.clear()
+        _threshold, _rate = float("inf"), 1.0
+        return
+    _threshold = min(sink.threshold for sink in _sinks.values())
+    _rate = max(sink.sample_rate for sink in _sinks.values())
+    for cls in list(refs._layer_classes):
+        instrument_class(cls)
+    for app in list(_apps):
+        _instrument_routes(app)
+    _watchdog = Watchdog(
+        "fastapi-boundary step sampler", min(max(_threshold / 2, 0.001), 0.05), _tick
+    )
+    _watchdog.start()
+
+
+def attach(name: str, sink: Sink) -> None:
+    """Start (or change) the consumer ``name``; the first one switches timing on."""
+    _sinks[name] = sink
+    _apply()
+
+
+def detach(name: str) -> None:
+    """Stop the consumer ``name``; the last one switches timing off and restores everything."""
+    if _sinks.pop(name, None) is not None:
+        _apply()
+
+
+def activate(threshold: float, report: Report) -> None:
+    """Switch step timing on for the guard: steps of ``threshold`` s or more go to ``report``."""
+    attach("guard", Sink(check_threshold(threshold, "activate(threshold=...)"), report))
+
+
+def deactivate() -> None:
+    """Switch the guard's step timing off (the monitor's, if any, stays)."""
+    detach("guard")
+
+
+def loop_threads() -> list[int]:
+    """Threads registered as running an event loop (empty: look at every thread)."""
+    return list(_loop_threads)
+
+
+def claim(seconds: float) -> None:
+    """Count ``seconds`` of the running step as reported already (by an intercepted call).
+
+    The enclosing step then reports only the rest, so one blocking call is
+    not reported twice, once as a call and once as a step.
+    """
+    _claims.append((perf_counter(), seconds))

@@ -1,0 +1,524 @@
+"""Process offload: @cpu_bound, run_cpu and the pool, with real worker processes."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import pytest
+from typing_extensions import assert_type
+
+from fastapi_boundary import BoundaryError, OffloadError
+from fastapi_boundary._common.errors import (
+    ProcessPicklingError,
+    ProcessPoolError,
+    ProcessTargetError,
+    RemoteTraceback,
+    WorkerCrashedError,
+)
+from fastapi_boundary._offload.process_pool import (
+    CPU_BOUND_ATTR,
+    ProcessPool,
+    ProcessPoolStatistics,
+    cpu_bound,
+    default_process_pool,
+    is_cpu_bound,
+    run_cpu,
+)
+from tests.samples import process_marked as marked
+from tests.samples import process_targets as targets
+
+HERE = os.path.relpath(__file__)
+TARGETS = os.path.relpath(targets.__file__)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Every async test here runs on both backends: the pool only uses anyio primitives."""
+    return str(request.param)
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[ProcessPool]:
+    async with ProcessPool(2) as started:
+        yield started
+
+
+def children() -> set[int]:
+    """Pids of this process's live (not zombie) children, from /proc."""
+    found = set()
+    me = str(os.getpid())
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == me and fields[0] != "Z":
+            found.add(int(entry))
+    return found
+
+
+def line_of(func: Callable[..., Any], text: str) -> int:
+    lines, first = inspect.getsourcelines(func)
+    return first + next(i for i, line in enumerate(lines) if text in line)
+
+
+# --- @cpu_bound ------------------------------------------------------------------------
+
+
+def test_cpu_bound_returns_the_function_itself_and_runs_inline() -> None:
+    assert marked.scaled_sum.__name__ == "scaled_sum"
+    assert getattr(marked.scaled_sum, CPU_BOUND_ATTR) is True
+    assert is_cpu_bound(marked.scaled_sum)
+    assert is_cpu_bound(marked.Holder.static_double)
+    assert not is_cpu_bound(targets.echo)
+    assert marked.scaled_sum(1, 2, scale=3) == (os.getpid(), 9)  # inline, same process
+    assert inspect.isfunction(marked.scaled_sum)  # a plain function, no wrapper
+    assert not hasattr(marked.scaled_sum, "__wrapped__")
+
+
+def test_types_are_preserved() -> None:
+    """``cpu_bound`` keeps the signature; ``run_cpu`` checks arguments against it (mypy)."""
+    assert_type(marked.scaled_sum(1, 2, scale=3), tuple[int, int])
+    if TYPE_CHECKING:
+
+        async def calls(pool: ProcessPool) -> None:
+            assert_type(await run_cpu(marked.scaled_sum, 1, 2, scale=3), tuple[int, int])
+            assert_type(await pool.run(targets.echo, b"x"), bytes)
+            await run_cpu(marked.scaled_sum, 1, "2")  # type: ignore[arg-type]
+            await run_cpu(marked.scaled_sum, 1, 2, scal=3)  # type: ignore[call-arg]
+            await pool.run(targets.echo)  # type: ignore[call-arg]
+
+
+def _rejected(obj: Any) -> str:
+    with pytest.raises(ProcessTargetError) as caught:
+        cpu_bound(obj)
+    return str(caught.value)
+
+
+def test_cpu_bound_rejects_a_lambda() -> None:
+    square = lambda x: x * x  # noqa: E731
+    message = _rejected(square)
+    line = line_of(test_cpu_bound_rejects_a_lambda, "lambda x")
+    assert message.startswith(f"@cpu_bound cannot mark <lambda> ({HERE}:{line})")
+    assert "a lambda, which has no name a worker process can import" in message
+    assert "Fix: define it with def at module level." in message
+
+
+def test_cpu_bound_rejects_a_closure_at_decoration() -> None:
+    factor = 3
+    with pytest.raises(ProcessTargetError) as caught:
+
+        @cpu_bound
+        def scale(x: int) -> int:
+            return x * factor
+
+    line = line_of(test_cpu_bound_rejects_a_closure_at_decoration, "        @cpu_bound")
+    message = str(caught.value)
+    assert f"@cpu_bound cannot mark scale ({HERE}:{line})" in message
+    assert "defined inside test_cpu_bound_rejects_a_closure_at_decoration()" in message
+    assert "nested function or closure" in message
+    assert "Fix: move it to module level and pass what it uses as arguments" in message
+
+
+def test_cpu_bound_rejects_async_def_and_generators() -> None:
+    async def fetch() -> int:
+        return 1
+
+    message = _rejected(fetch)
+    line = line_of(test_cpu_bound_rejects_async_def_and_generators, "async def fetch")
+    assert f"@cpu_bound cannot mark fetch ({HERE}:{line})" in message
+    assert "an async def; CPU-bound work is sync" in message
+    assert "Fix: make it a def" in message
+
+    async def stream() -> AsyncIterator[int]:
+        yield 1
+
+    assert "an async generator; CPU-bound work is sync" in _rejected(stream)
+
+    def chunks() -> Iterator[int]:
+        yield 1
+
+    assert "a generator function; the generator it returns cannot be sent back" in _rejected(chunks)
+
+
+def test_cpu_bound_rejects_a_bound_method_and_a_classmethod() -> None:
+    message = _rejected(targets.Holder().method)
+    line = line_of(targets.Holder.method, "def method")
+    assert f"@cpu_bound cannot mark Holder.method ({TARGETS}:{line})" in message
+    assert "a method bound to a Holder instance, which would be pickled" in message
+    assert "Fix: make it a module-level function (or a @staticmethod)" in message
+
+    class WithClassmethod:
+        @classmethod
+        def build(cls) -> int:
+            return 1
+
+    assert "a classmethod, which needs its class" in _rejected(WithClassmethod.build)
+    assert "a classmethod" in _rejected(WithClassmethod.__dict__["build"])
+
+
+def test_cpu_bound_rejects_a_partial_and_a_callable_instance() -> None:
+    message = _rejected(functools.partial(targets.scaled_sum, 1))
+    assert f"scaled_sum ({TARGETS}:" in message
+    assert "a functools.partial" in message
+    assert "Fix: mark the function itself and pass the fixed arguments to run_cpu" in message
+
+    message = _rejected(targets.Holder())
+    assert f"Holder.__call__ ({TARGETS}:" in message or "Holder instance" in message
+    assert "a callable Holder instance, whose state would be pickled" in message
+
+
+def test_cpu_bound_rejects_functions_of_a_main_script() -> None:
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    exec("def crunch(x):\n    return x\n", namespace)
+    message = _rejected(namespace["crunch"])
+    assert "@cpu_bound cannot mark crunch" in message
+    assert "defined in the __main__ script" in message
+    assert "python -m package.module" in message
+
+
+def test_process_target_errors_are_boundary_and_type_errors() -> None:
+    assert issubclass(ProcessTargetError, OffloadError)
+    assert issubclass(ProcessTargetError, TypeError)
+    assert issubclass(ProcessPicklingError, TypeError)
+    assert issubclass(WorkerCrashedError, BoundaryError)
+    assert issubclass(WorkerCrashedError, RuntimeError)
+    assert issubclass(WorkerCrashedError, ProcessPoolError)
+
+
+def test_main_module_run_with_dash_m_works_and_exit_stops_the_workers() -> None:
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.samples.process_main"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert time.perf_counter() - started < 30
+    parent, worker = map(int, result.stdout.split())
+    assert worker != parent
+    assert not Path(f"/proc/{worker}").exists()  # stopped at interpreter exit
+
+
+# --- run_cpu and ProcessPool.run --------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_runs_in_a_worker_with_args_and_kwargs(pool: ProcessPool) -> None:
+    worker, value = await pool.run(marked.scaled_sum, 2, 3, scale=10)
+    assert worker != os.getpid()
+    assert worker in children()
+    assert value == 50
+    assert await pool.run(marked.Holder.static_double, 21) == 42
+    assert await pool.run(targets.scaled_sum, 2, 3, scale=10) == (worker, 50)  # unmarked
+    assert await pool.run(pow, 2, 10) == 1024  # a builtin of a module
+
+
+@pytest.mark.anyio
+async def test_run_cpu_uses_the_default_pool() -> None:
+    try:
+        worker, value = await run_cpu(targets.scaled_sum, 1, 1)
+        assert worker != os.getpid() and value == 2
+        assert default_process_pool().statistics().alive >= 1
+    finally:
+        await default_process_pool().shutdown()
+    assert default_process_pool().statistics().alive == 0
+
+
+@pytest.mark.anyio
+async def test_large_arguments_and_results_cross_in_pieces(pool: ProcessPool) -> None:
+    payload = os.urandom(3 * 1024 * 1024 + 17)  # larger than a pipe buffer
+    assert await pool.run(targets.echo, payload) == payload
+
+
+@pytest.mark.anyio
+async def test_bad_targets_fail_at_call_time_before_anything_is_sent() -> None:
+    pool = ProcessPool(1)
+    with pytest.raises(ProcessTargetError, match=r"run_cpu\(\) cannot run <lambda> .*a lambda"):
+        await pool.run(lambda: 1)
+    with pytest.raises(ProcessTargetError, match="a method bound to a Holder instance"):
+        await pool.run(targets.Holder().method)
+    with pytest.raises(ProcessTargetError, match=r"a functools.partial"):
+        await pool.run(functools.partial(targets.noop))
+    coroutine: Any = _async_target()
+    with pytest.raises(ProcessTargetError, match=r"not run_cpu\(f\(x\)\)"):
+        await pool.run(coroutine)
+    coroutine.close()
+    assert pool.statistics().alive == 0  # nothing was started
+
+
+async def _async_target() -> None:
+    return None
+
+
+@pytest.mark.anyio
+async def test_replaced_function_is_refused(pool: ProcessPool) -> None:
+    original = targets.replaceable
+    try:
+        targets.replaceable = lambda: None
+        with pytest.raises(ProcessTargetError) as caught:
+            await pool.run(original)
+    finally:
+        targets.replaceable = original
+    message = str(caught.value)
+    assert (
+        "a worker imports it as tests.samples.process_targets.replaceable, which is <function"
+        in message
+    )
+    assert "Fix: define it once with def at module level" in message
+
+
+@pytest.mark.anyio
+async def test_unpicklable_argument_is_named() -> None:
+    pool = ProcessPool(1)
+    with pytest.raises(ProcessPicklingError) as caught:
+        await pool.run(targets.takes_lock, 1, lock=threading.Lock())
+    message = str(caught.value)
+    assert f"run_cpu(takes_lock) ({TARGETS}:" in message
+    assert "cannot send its keyword argument 'lock' to a worker process" in message
+    assert "a _thread.lock cannot be pickled" in message
+    assert "Fix: pass plain data" in message
+
+    with pytest.raises(ProcessPicklingError, match="its positional argument 'lock'"):
+        await pool.run(targets.takes_lock, 1, threading.Lock())
+    assert pool.statistics().alive == 0  # refused before a worker was started
+
+
+@pytest.mark.anyio
+async def test_unpicklable_result_is_reported_and_the_worker_keeps_serving(
+    pool: ProcessPool,
+) -> None:
+    with pytest.raises(ProcessPicklingError) as caught:
+        await pool.run(targets.returns_lock)
+    message = str(caught.value)
+    assert f"returns_lock ({TARGETS}:" in message
+    assert "returned a _thread.lock" in message
+    assert "cannot be pickled to send it back" in message
+    assert await pool.run(targets.scaled_sum, 1, 2)
+    assert pool.statistics().replaced == 0
+
+
+@pytest.mark.anyio
+async def test_worker_exception_keeps_its_type_and_the_worker_traceback(
+    pool: ProcessPool,
+) -> None:
+    with pytest.raises(ValueError, match="bad n: 5") as caught:
+        await pool.run(targets.raises_value_error, 5)
+    line = line_of(targets.raises_value_error, "raise ValueError")
+    if sys.version_info >= (3, 11):
+        text = "\n".join(caught.value.__notes__)
+    else:  # pragma: no cover - version dependent
+        assert isinstance(caught.value.__cause__, RemoteTraceback)
+        text = str(caught.value.__cause__)
+    assert "Worker process" in text
+    assert f'process_targets.py", line {line}, in raises_value_error' in text
+    assert "ValueError: bad n: 5" in text
+
+
+@pytest.mark.anyio
+async def test_exception_that_cannot_be_unpickled_is_reported(pool: ProcessPool) -> None:
+    with pytest.raises(ProcessPicklingError) as caught:
+        await pool.run(targets.raises_unpicklable)
+    message = str(caught.value)
+    assert "raised tests.samples.process_targets.NeedsTwoArguments: 1 and 2" in message
+    assert "Fix: give the exception class an __init__" in message
+
+
+@pytest.mark.anyio
+async def test_killed_worker_raises_and_is_replaced(pool: ProcessPool) -> None:
+    with pytest.raises(WorkerCrashedError) as caught:
+        await pool.run(targets.kill_self)
+    message = str(caught.value)
+    assert f"run_cpu(kill_self) ({TARGETS}:" in message
+    assert "was killed by SIGKILL" in message
+    assert "the next call runs in a new one" in message
+    assert caught.value.exitcode == -9
+    worker, value = await pool.run(targets.scaled_sum, 1, 2)
+    assert value == 3 and worker != os.getpid()
+    assert pool.statistics() == ProcessPoolStatistics(
+        size=2, alive=2, busy=0, waiting=0, replaced=1
+    )
+
+
+@pytest.mark.anyio
+async def test_os_exit_reports_the_exit_code(pool: ProcessPool) -> None:
+    with pytest.raises(WorkerCrashedError, match="exited with code 3") as caught:
+        await pool.run(targets.exit_hard, 3)
+    assert "exit_hard" in str(caught.value)
+    assert caught.value.exitcode == 3
+    assert (await pool.run(targets.scaled_sum, 2, 2))[1] == 4
+
+
+@pytest.mark.anyio
+async def test_a_worker_that_died_while_idle_is_replaced_silently(pool: ProcessPool) -> None:
+    workers = {await pool.run(targets.pid) for _ in range(4)}
+    for worker in workers:
+        os.kill(worker, 9)
+    await anyio.sleep(0.1)
+    assert await pool.run(targets.pid) not in workers
+
+
+@pytest.mark.anyio
+async def test_more_calls_than_workers_all_complete(pool: ProcessPool) -> None:
+    results: list[int] = []
+    seen_waiting = 0
+
+    async def one() -> None:
+        nonlocal seen_waiting
+        seen_waiting = max(seen_waiting, pool.statistics().waiting)
+        results.append(await pool.run(targets.spin, 20))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(9):
+            group.start_soon(one)
+        await anyio.sleep(0.01)
+        stats = pool.statistics()
+        assert stats.busy == 2 and stats.waiting == 7
+    assert len(results) == 9
+    assert len(set(results)) <= 2
+    assert pool.statistics().waiting == 0
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_call_kills_the_worker_and_replaces_it(pool: ProcessPool) -> None:
+    busy = await pool.run(targets.pid)
+    started = time.perf_counter()
+    with anyio.move_on_after(0.3):
+        await pool.run(targets.sleep_then_pid, 30)
+    assert time.perf_counter() - started < 5
+    assert pool.statistics().replaced == 1
+    assert await pool.run(targets.spin, 1) != os.getpid()
+    stats = pool.statistics()
+    assert stats.alive == 2 and stats.busy == 0
+    assert busy != os.getpid()
+
+
+@pytest.mark.anyio
+async def test_cancelling_a_waiting_call_leaves_the_pool_intact() -> None:
+    async with ProcessPool(1) as pool:
+        async with anyio.create_task_group() as group:
+            group.start_soon(pool.run, targets.spin, 200)
+            await anyio.sleep(0.02)
+            with anyio.move_on_after(0.05):
+                await pool.run(targets.pid)
+            assert pool.statistics().waiting == 0
+        assert pool.statistics().replaced == 0
+        assert await pool.run(targets.pid) != os.getpid()
+
+
+@pytest.mark.anyio
+async def test_shutdown_leaves_no_child_processes() -> None:
+    pool = ProcessPool(2)
+    await pool.start()
+    assert pool.statistics().alive == 2
+    async with anyio.create_task_group() as group:
+        for _ in range(4):
+            group.start_soon(pool.run, targets.spin, 5)
+    workers = {await pool.run(targets.pid) for _ in range(3)}
+    assert workers <= children()
+    await pool.shutdown()
+    assert not workers & children()
+    assert pool.statistics().alive == 0
+    # Usable again: new workers start on demand.
+    assert await pool.run(targets.pid) not in workers
+    await pool.shutdown()
+
+
+@pytest.mark.anyio
+async def test_shutdown_kills_a_call_that_outlives_the_grace_period() -> None:
+    pool = ProcessPool(1)
+    caught: list[BaseException] = []
+
+    async def long_call() -> None:
+        try:
+            await pool.run(targets.sleep_then_pid, 30)
+        except WorkerCrashedError as error:
+            caught.append(error)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(long_call)
+        await anyio.sleep(0.2)
+        await pool.shutdown(grace_period=0.2)
+    assert len(caught) == 1
+    assert "the pool was shut down and the call ran longer than 0.2 s" in str(caught[0])
+    assert pool.statistics().alive == 0
+
+
+@pytest.mark.anyio
+async def test_resize_and_size_validation() -> None:
+    pool = ProcessPool()
+    assert pool.size == (os.cpu_count() or 1)
+    pool.resize(1)
+    await pool.start()
+    assert pool.statistics().alive == 1
+    await pool.shutdown()
+    with pytest.raises(ProcessPoolError, match=r"whole number of workers >= 1; got 0"):
+        ProcessPool(0)
+    with pytest.raises(ProcessPoolError, match="got True"):
+        pool.resize(True)
+
+
+def test_one_pool_serves_several_event_loops_in_turn() -> None:
+    pool = ProcessPool(1)
+
+    async def call() -> int:
+        return await pool.run(targets.pid)
+
+    first = anyio.run(call)
+    assert anyio.run(call, backend="trio") == first  # same worker, another loop
+    assert anyio.run(call) == first
+
+    async def stop() -> None:
+        await pool.shutdown()
+
+    anyio.run(stop)
+    assert first not in children()
+
+
+def test_a_second_thread_is_refused_while_calls_are_in_flight() -> None:
+    pool = ProcessPool(1)
+    started = threading.Event()
+    errors: list[BaseException] = []
+
+    async def long_call() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(pool.run, targets.sleep_then_pid, 0.5)
+            await anyio.sleep(0.1)
+            started.set()
+
+    def other_thread() -> None:
+        started.wait()
+        try:
+            anyio.run(pool.run, targets.pid)
+        except ProcessPoolError as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    anyio.run(long_call)
+    thread.join()
+    assert len(errors) == 1
+    assert "in use by an event loop in another thread" in str(errors[0])
+    assert "give each thread that runs an event loop its own ProcessPool" in str(errors[0])
+
+    async def stop() -> None:
+        await pool.shutdown()
+
+    anyio.run(stop)

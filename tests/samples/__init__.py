@@ -1,0 +1,1 @@
+"""Samples shared by several test modules: process targets, drivers, routes. No tests here."""

@@ -1,0 +1,431 @@
+"""The mypy plugin, through real mypy runs (``mypy.api.run``), never mocks.
+
+Each case module in ``tests/static/mypy_cases`` marks its expected errors with
+``# E: <code>`` comments; every case is checked in one run, and the runs share
+one cache directory, because type-checking code that imports FastAPI is slow.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from mypy import api
+
+from fastapi_boundary import mypy as boundary_mypy
+
+pytestmark = pytest.mark.timeout(300)
+
+CASES = Path(__file__).parent / "mypy_cases"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+_ERROR = re.compile(r"^(?P<file>.+?):(?P<line>\d+): error: (?P<message>.*?)  \[(?P<code>[\w-]+)\]$")
+_EXPECTED = re.compile(r"#\s*E:\s*(?P<codes>[\w\- ]+)$")
+
+
+@dataclass(frozen=True)
+class Error:
+    file: str
+    line: int
+    code: str
+    message: str
+
+
+@dataclass
+class Run:
+    stdout: str
+    stderr: str
+    status: int
+    errors: list[Error]
+
+    def at(self, file: str) -> Counter[tuple[int, str]]:
+        return Counter((e.line, e.code) for e in self.errors if e.file == file)
+
+    def codes(self) -> set[str]:
+        return {e.code for e in self.errors}
+
+
+def write_config(root: Path, config: str = "") -> Path:
+    """A mypy.ini with the plugin; ``config`` continues the ``[mypy]`` section (may set plugins)."""
+    config = textwrap.dedent(config)
+    plugins = "" if config.startswith("plugins =") else "plugins = fastapi_boundary.mypy\n"
+    config_file = root / "mypy.ini"
+    config_file.write_text(
+        f"[mypy]\n{plugins}check_untyped_defs = true\nshow_error_codes = true\npretty = false\n"
+        + config
+    )
+    return config_file
+
+
+def mypy_paths(config_file: Path, paths: list[Path], cache: Path, relative_to: Path) -> Run:
+    """Run mypy with the plugin; the errors' paths relative to ``relative_to``."""
+    stdout, stderr, status = api.run(
+        ["--config-file", str(config_file), "--cache-dir", str(cache), "--no-error-summary"]
+        + [str(path) for path in paths]
+    )
+    errors = []
+    for line in stdout.splitlines():
+        found = _ERROR.match(line)
+        if found:
+            file = str(Path(found["file"]).resolve().relative_to(relative_to.resolve()))
+            errors.append(Error(file, int(found["line"]), found["code"], found["message"]))
+    return Run(stdout, stderr, status, errors)
+
+
+def run_mypy(root: Path, targets: list[str], cache: Path, config: str | None = None) -> Run:
+    """Run mypy on ``targets`` under ``root``, with ``config`` added to the ``[mypy]`` section."""
+    config_file = root / "mypy.ini"
+    if config is not None or not config_file.exists():
+        write_config(root, config or "")
+    return mypy_paths(config_file, [root / target for target in targets], cache, root)
+
+
+def expected_errors(source: str) -> Counter[tuple[int, str]]:
+    expected: Counter[tuple[int, str]] = Counter()
+    for number, line in enumerate(source.splitlines(), start=1):
+        found = _EXPECTED.search(line)
+        if found:
+            expected.update((number, code) for code in found["codes"].split())
+    return expected
+
+
+CASE_FILES = sorted(p.name for p in CASES.glob("*.py") if p.name != "__init__.py")
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache for the whole session: FastAPI, SQLAlchemy and the library are analysed once."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+@pytest.fixture(scope="session")
+def case_run(tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> Run:
+    root = tmp_path_factory.mktemp("cases")
+    for name in CASE_FILES:
+        shutil.copy(CASES / name, root / name)
+    return run_mypy(root, CASE_FILES, mypy_cache)
+
+
+@pytest.mark.parametrize("name", CASE_FILES)
+def test_rule_cases_report_exactly_the_marked_errors(case_run: Run, name: str) -> None:
+    expected = expected_errors((CASES / name).read_text())
+    assert expected, f"{name} marks no error: a case without one proves nothing"
+    assert case_run.at(name) == expected, case_run.stdout
+
+
+def test_every_error_code_is_exercised(case_run: Run) -> None:
+    assert set(boundary_mypy.ERROR_CODES) <= case_run.codes()
+
+
+def _line_of(name: str, snippet: str) -> int:
+    lines = (CASES / name).read_text().splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if snippet in line)
+
+
+def test_messages_name_the_parties_their_modes_and_the_fix(case_run: Run) -> None:
+    messages = {(e.file, e.line): e.message for e in case_run.errors}
+    cases = "blocking_calls.py"
+    assert messages[cases, _line_of(cases, "return self.repo.get(1)")] == (
+        '"ItemService.list" (async) calls blocking "ItemRepository.get" of sync repository '
+        "ItemRepository; offload it: await run_blocking(self.repo.get, ...) or use "
+        "to_async(self.repo), or make ItemService.list a plain def"
+    )
+    session = messages[cases, _line_of(cases, "session.commit()")]
+    assert session.startswith(
+        '"catalogue" (async) calls blocking "sqlalchemy.orm.session.Session.commit" (db)'
+    )
+    assert "AsyncSession" in session
+    assert "await run_cpu(crunch, ...)" in messages[cases, _line_of(cases, "crunch(1)")]
+
+
+def _without_async(source: str) -> str:
+    """The negative control: every ``async def`` becomes ``def``, ``await`` is stripped."""
+    source = re.sub(r"\basync (def|with|for)\b", r"\1", source)
+    source = re.sub(r"\bawait\s+", "", source)
+    return _EXPECTED.sub("", source)
+
+
+def test_negative_control_without_async_def_reports_no_blocking_call(
+    tmp_path: Path, mypy_cache: Path
+) -> None:
+    for name in CASE_FILES:
+        (tmp_path / name).write_text(_without_async((CASES / name).read_text()))
+    run = run_mypy(tmp_path, CASE_FILES, mypy_cache)
+    assert "async def" not in (tmp_path / "blocking_calls.py").read_text()
+    assert run.errors, "the rewritten cases still hold mode errors: the run must have happened"
+    blocking = [e for e in run.errors if e.code in ("boundary-blocking-call", "boundary-offload")]
+    assert blocking == []
+
+
+# --- cache and configuration -------------------------------------------------------------
+
+_LIB_BLOCKING = (
+    "from fastapi_boundary import blocking\n\n\n@blocking\ndef fetch() -> int:\n    return 1\n"
+)
+_LIB_PLAIN = "def fetch() -> int:\n    return 1\n"
+_REPO = """\
+from fastapi_boundary import layer
+
+
+@layer("{mode}")
+class Repository:
+    {prefix}def get(self) -> int:
+        return 1
+"""
+_APP = """\
+from shop.lib import fetch
+from shop.repository import Repository
+
+
+async def handler(repository: Repository) -> object:
+    fetch()
+    return repository.get()
+"""
+
+
+def _write_shop(root: Path, *, marked: bool, mode: str) -> None:
+    package = root / "shop"
+    package.mkdir(exist_ok=True)
+    (package / "__init__.py").write_text("")
+    (package / "lib.py").write_text(_LIB_BLOCKING if marked else _LIB_PLAIN)
+    prefix = "async " if mode == "async" else ""
+    (package / "repository.py").write_text(_REPO.format(mode=mode, prefix=prefix))
+    (package / "app.py").write_text(_APP)
+
+
+def test_multi_module_results_follow_marker_flips_on_a_warm_cache(
+    tmp_path: Path, mypy_cache: Path
+) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(mypy_cache, cache, dirs_exist_ok=True)
+
+    def check() -> Counter[tuple[int, str]]:
+        return run_mypy(tmp_path, ["shop"], cache).at("shop/app.py")
+
+    _write_shop(tmp_path, marked=True, mode="sync")
+    cold = check()
+    assert cold == Counter({(6, "boundary-blocking-call"): 1, (7, "boundary-blocking-call"): 1})
+    assert check() == cold  # warm, unchanged: the same errors
+
+    _write_shop(tmp_path, marked=False, mode="sync")  # the marker goes: only the layer call
+    assert check() == Counter({(7, "boundary-blocking-call"): 1})
+
+    _write_shop(tmp_path, marked=False, mode="async")  # the layer turns async (metadata only)
+    assert check() == Counter()
+
+    _write_shop(tmp_path, marked=True, mode="sync")  # and back
+    assert check() == cold
+
+
+def test_configuration_is_part_of_the_cache(tmp_path: Path, mypy_cache: Path) -> None:
+    (tmp_path / "client.py").write_text("def fetch(url: str) -> str:\n    return url\n")
+    (tmp_path / "app.py").write_text(
+        "from client import fetch\n\n\nasync def handler() -> str:\n    return fetch('x')\n"
+    )
+    cache = tmp_path / "cache"
+    shutil.copytree(mypy_cache, cache, dirs_exist_ok=True)
+    targets = ["client.py", "app.py"]
+
+    plain = run_mypy(tmp_path, targets, cache, "\n")
+    assert plain.errors == []
+    listed = run_mypy(
+        tmp_path,
+        targets,
+        cache,
+        "[fastapi-boundary-mypy]\nblocking =\n  client.fetch = net: use client.AsyncClient\n",
+    )
+    assert [(e.file, e.line, e.code) for e in listed.errors] == [
+        ("app.py", 5, "boundary-blocking-call")
+    ]
+    assert "use client.AsyncClient" in listed.errors[0].message
+    disabled = run_mypy(
+        tmp_path,
+        targets,
+        cache,
+        "[fastapi-boundary-mypy]\nblocking = client.fetch = net\n"
+        "disable = boundary-blocking-call\n",
+    )
+    assert disabled.errors == []
+    again = run_mypy(tmp_path, targets, cache, "\n")
+    assert again.errors == []
+
+
+def test_pyproject_section_is_read(tmp_path: Path, mypy_cache: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import time\n\n\nasync def handler() -> None:\n    time.sleep(1)\n"
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mypy]\nplugins = ["fastapi_boundary.mypy"]\n\n'
+        '[tool.fastapi-boundary-mypy]\ndisable = ["boundary-blocking-call"]\n'
+        'blocking = { "client.fetch" = "net" }\n'
+    )
+    stdout, stderr, status = api.run(
+        [
+            "--config-file",
+            str(tmp_path / "pyproject.toml"),
+            "--cache-dir",
+            str(mypy_cache),
+            str(tmp_path / "app.py"),
+        ]
+    )
+    assert (stdout, stderr, status) == ("Success: no issues found in 1 source file\n", "", 0)
+
+
+@pytest.mark.parametrize(
+    ("section", "complaint"),
+    [
+        ("colour = red\n", "unknown key(s) colour"),
+        ("disable = boundary-everything\n", "unknown code(s) boundary-everything"),
+        ("blocking = client.fetch = slow\n", "cannot add 'client.fetch'"),
+    ],
+)
+def test_bad_configuration_is_refused_with_the_fix(
+    tmp_path: Path, mypy_cache: Path, section: str, complaint: str
+) -> None:
+    (tmp_path / "app.py").write_text("x = 1\n")
+    run = run_mypy(tmp_path, ["app.py"], mypy_cache, f"[fastapi-boundary-mypy]\n{section}")
+    assert run.status == 2
+    assert complaint in run.stderr
+    assert "[fastapi-boundary-mypy]" in run.stderr
+
+
+def test_report_config_data_holds_every_configured_list() -> None:
+    config = boundary_mypy.PluginConfig(
+        blocking=("a.b = net",), disable=frozenset({"boundary-offload"}), offloads=("c.d",)
+    )
+    assert config.to_data() == {
+        "blocking": ["a.b = net"],
+        "disable": ["boundary-offload"],
+        "offloads": ["c.d"],
+    }
+
+
+def test_code_that_only_looks_like_the_library_is_left_alone(
+    tmp_path: Path, mypy_cache: Path
+) -> None:
+    (tmp_path / "lookalike.py").write_text(
+        textwrap.dedent(
+            """\
+            class SyncRepository:
+                def get(self) -> int:
+                    return 1
+
+
+            class Repository(SyncRepository):
+                async def fetch(self) -> int:
+                    return 1
+
+
+            def blocking(func: object) -> object:
+                return func
+
+
+            async def handler(repository: Repository) -> int:
+                return repository.get()
+            """
+        )
+    )
+    run = run_mypy(tmp_path, ["lookalike.py"], mypy_cache)
+    assert run.status == 0, run.stdout
+    assert run.errors == []
+
+
+def test_hooks_of_plugins_listed_after_still_run(tmp_path: Path, mypy_cache: Path) -> None:
+    """mypy runs only the first plugin's hook for a name: the plugin hands on to the next."""
+    (tmp_path / "retyping.py").write_text(
+        textwrap.dedent(
+            """\
+            from mypy.plugin import Plugin
+            from mypy.types import LiteralType
+
+
+            class Retyping(Plugin):
+                def get_function_hook(self, fullname):
+                    if fullname == "client.fetch":
+                        return lambda ctx: LiteralType(7, ctx.api.named_type("builtins.int"))
+                    return None
+
+
+            def plugin(version):
+                return Retyping
+            """
+        )
+    )
+    (tmp_path / "client.py").write_text("def fetch() -> int:\n    return 7\n")
+    (tmp_path / "app.py").write_text(
+        "from client import fetch\n\n\nasync def handler() -> None:\n    reveal_type(fetch())\n"
+    )
+    run = run_mypy(
+        tmp_path,
+        ["client.py", "app.py"],
+        mypy_cache,
+        f"plugins = fastapi_boundary.mypy, {tmp_path / 'retyping.py'}\n"
+        "[fastapi-boundary-mypy]\nblocking = client.fetch = net\n",
+    )
+    assert [(e.file, e.line, e.code) for e in run.errors] == [
+        ("app.py", 5, "boundary-blocking-call")
+    ]
+    assert 'app.py:5: note: Revealed type is "Literal[7]"' in run.stdout
+
+
+def test_loading_the_plugin_imports_no_framework() -> None:
+    """mypy loads the plugin in every run, for every project: it must stay cheap to import."""
+    code = (
+        "import sys, fastapi_boundary.mypy; "
+        "print(sorted(m for m in ('fastapi', 'starlette', 'anyio', 'pydantic', 'sqlalchemy') "
+        "if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "[]"
+
+
+# --- the examples --------------------------------------------------------------------------
+
+#: What the plugin finds in ``examples/broken``: all seven mistakes.
+_B = "examples/broken/"
+BROKEN = Counter(
+    {
+        (_B + "fake_async_repository.py", 23, "boundary-layer-mode"): 1,
+        (_B + "fake_async_repository.py", 24, "boundary-blocking-call"): 1,
+        (_B + "async_service_over_sync_repository.py", 19, "boundary-layer-dependency"): 1,
+        (_B + "async_service_over_sync_repository.py", 23, "boundary-blocking-call"): 1,
+        (_B + "sync_method_in_async_service.py", 26, "boundary-layer-mode"): 1,
+        (_B + "sync_router_async_endpoint.py", 20, "boundary-route-mode"): 1,
+        (_B + "sync_router_async_endpoint.py", 20, "boundary-endpoint-dependency"): 1,
+        (_B + "sync_router_async_endpoint.py", 21, "boundary-blocking-call"): 1,
+        (_B + "main.py", 31, "boundary-endpoint-dependency"): 1,
+        (_B + "main.py", 32, "boundary-blocking-call"): 1,
+        (_B + "async_router_sync_service.py", 21, "boundary-endpoint-dependency"): 1,
+        (_B + "async_router_sync_service.py", 22, "boundary-blocking-call"): 1,
+        (_B + "cpu_bound_closure.py", 24, "boundary-marker"): 1,
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def examples_run(tmp_path_factory: pytest.TempPathFactory, mypy_cache: Path) -> Run:
+    config_file = write_config(tmp_path_factory.mktemp("examples-config"))
+    return mypy_paths(config_file, [EXAMPLES], mypy_cache, ROOT)
+
+
+def test_clean_example_apps_have_no_boundary_errors(examples_run: Run) -> None:
+    clean = [e for e in examples_run.errors if not e.file.startswith(_B + "")]
+    assert clean == [], examples_run.stdout
+
+
+def test_broken_example_gives_exactly_its_expected_errors(examples_run: Run) -> None:
+    broken = Counter(
+        (e.file, e.line, e.code)
+        for e in examples_run.errors
+        if e.file.startswith(_B + "") and e.code.startswith("boundary-")
+    )
+    assert broken == BROKEN, examples_run.stdout
