@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from fastapi_boundary._audit import annotations as references
-from fastapi_boundary._common import policy as _config
+from fastapi_boundary._audit import enforcement as _config
 from fastapi_boundary._offload import threads as _threads
 
 

@@ -91,7 +91,7 @@ _EXPORTS = {
     "BoundaryViolationsError": "_common.errors",
     "BoundaryWarning": "_common.errors",
     "CallableShape": "_common.modes",
-    "CheckMode": "_common.policy",
+    "CheckMode": "_audit.enforcement",
     "DependencyNode": "_audit.report",
     "Detection": "_runtime.detection",
     "Exemption": "_runtime.exemptions",
@@ -125,7 +125,7 @@ _EXPORTS = {
     "blocking": "_offload.threads",
     "check_app": "routing",
     "check_cancelled": "_offload.threads",
-    "configure": "_common.policy",
+    "configure": "_audit.enforcement",
     "cpu_bound": "_offload.process_pool",
     "default_process_pool": "_offload.process_pool",
     "disable_guard": "_runtime.guard",
@@ -146,6 +146,10 @@ _EXPORTS = {
 _RENAMED = {"enable_guard": "enable", "disable_guard": "disable"}
 
 if _TYPE_CHECKING:
+    from ._audit.enforcement import (
+        CheckMode,
+        configure,
+    )
     from ._audit.layers import (
         AsyncRepository,
         AsyncService,
@@ -183,10 +187,6 @@ if _TYPE_CHECKING:
         Mode,
         Shape,
         shape_of,
-    )
-    from ._common.policy import (
-        CheckMode,
-        configure,
     )
     from ._common.sites import Site
     from ._common.violations import (

@@ -77,10 +77,13 @@ def pytest_configure(config: pytest.Config) -> None:
         mode = "warn"
     if mode == "off":
         return
-    if mode not in ("strict", "warn"):
-        raise pytest.UsageError(
-            f"fastapi-boundary: ini key `boundary = {mode}` must be strict, warn or off."
-        )
+    from ._common.policy import policy_problem
+
+    problem = policy_problem(
+        mode, "fastapi-boundary: --boundary / ini key `boundary`", "boundary = strict, warn or off."
+    )
+    if problem is not None:
+        raise pytest.UsageError(problem)
     if config.getoption("update_baseline") and config.getoption("numprocesses", None):
         raise pytest.UsageError(
             "fastapi-boundary: --update-baseline needs the whole run in one process "

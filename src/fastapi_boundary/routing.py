@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from fastapi import APIRouter
 
 from ._audit import annotations as refs
+from ._audit.enforcement import current_mode, enforce
 from ._audit.layers import audit_layer, check_deferred
 from ._audit.report import AppReport
 from ._audit.routes import (
@@ -27,7 +28,6 @@ from ._audit.routes import (
 from ._common.declarations import LayerInfo
 from ._common.errors import BoundaryError, RouteModeError
 from ._common.modes import Mode
-from ._common.policy import current_mode, enforce
 from ._common.sites import caller_site
 
 __all__ = ["AsyncRouter", "SyncRouter", "check_app"]

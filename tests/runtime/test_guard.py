@@ -582,13 +582,6 @@ async def test_enable_on_a_running_loop_of_either_backend(anyio_backend: str) ->
     assert names == ["time.sleep"]
 
 
-def test_the_guard_names_the_cpu_bound_mark_of_the_process_module() -> None:
-    from fastapi_boundary._offload import process_pool as _processes
-    from fastapi_boundary._runtime import interception as _interception
-
-    assert _interception.CPU_BOUND_ATTR == _processes.CPU_BOUND_ATTR
-
-
 # --- async endpoints and dependencies, when asked ---------------------------------------
 
 

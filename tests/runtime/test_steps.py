@@ -35,6 +35,7 @@ from fastapi_boundary import (
     SyncRepository,
     run_blocking,
 )
+from fastapi_boundary._common.declarations import TIMED_ATTR
 from fastapi_boundary._common.errors import BlockingCallError
 from fastapi_boundary._common.modes import Mode
 from fastapi_boundary._runtime import detection as detection_module
@@ -533,7 +534,7 @@ def test_off_means_no_wrapper_and_deactivate_restores_every_original() -> None:
         assert SyncItems.__dict__["get"] is not sync_get
         assert EchoRepository.__dict__["static_block"] is not static
         assert StreamRepository.__dict__["fake_stream"] is not stream
-        assert getattr(meanwhile, _steps.TIMED_ATTR, False)
+        assert getattr(meanwhile, TIMED_ATTR, False)
         assert app.routes[-1].dependant.call is not route_call  # type: ignore[attr-defined]
     finally:
         _steps.deactivate()
@@ -541,7 +542,7 @@ def test_off_means_no_wrapper_and_deactivate_restores_every_original() -> None:
     assert SyncItems.__dict__["get"] is sync_get
     assert EchoRepository.__dict__["static_block"] is static
     assert StreamRepository.__dict__["fake_stream"] is stream
-    assert not getattr(CreatedMeanwhile.__dict__["get"], _steps.TIMED_ATTR, False)
+    assert not getattr(CreatedMeanwhile.__dict__["get"], TIMED_ATTR, False)
     assert app.routes[-1].dependant.call is route_call  # type: ignore[attr-defined]
     assert _steps.timed_apps() == []
 

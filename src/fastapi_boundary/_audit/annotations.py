@@ -26,12 +26,11 @@ from typing import Any, ForwardRef, cast
 
 from fastapi import params
 
-from .._common.declarations import LayerInfo, declared_layer
+from .._common.declarations import BASE_ATTR, OFFLOAD_ATTR, LayerInfo, declared_layer
 from .drivers import driver_info
 
 __all__ = ["AnnotationSite", "Deferred", "LayerReference", "Unresolved", "references_in"]
 
-OFFLOAD_ATTR = "__boundary_offload__"
 _MAX_PROVIDER_DEPTH = 4
 _WRAPPERS = {
     collections.abc.Iterator,
@@ -229,7 +228,7 @@ def dependency_annotations(owner: object) -> Iterator[AnnotationSite]:
         if init is not None and init is not object.__init__:
             yield from _parameter_annotations(init, f"{owner.__qualname__}.__init__", owner)
         for klass in owner.__mro__:
-            if klass is object or klass.__dict__.get("__boundary_base__", False):
+            if klass is object or klass.__dict__.get(BASE_ATTR, False):
                 continue
             namespace = _owner_localns(klass)
             for name, annotation in inspect.get_annotations(klass).items():

@@ -16,14 +16,21 @@ import typing
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, ClassVar, Literal, TypeVar, overload
 
-from .._common.declarations import LAYER_ATTR, LayerInfo, declared_layer
+from .._common.declarations import (
+    BASE_ATTR,
+    LAYER_ATTR,
+    LAYER_LIMITER_ATTR,
+    PURE_ATTR,
+    LayerInfo,
+    declared_layer,
+)
 from .._common.errors import LayerDeclarationError, LayerDependencyError, ModeMismatchError
 from .._common.modes import Mode, Shape, shape_of
-from .._common.policy import current_mode, enforce
 from .._common.sites import display_name, site_of
 from .._common.violations import Violation
-from .._offload.threads import LAYER_LIMITER_ATTR, Limiter
+from .._offload.threads import Limiter
 from . import annotations as refs
+from .enforcement import current_mode, enforce
 from .rules import (
     conflicting_bases,
     function_mode_mismatch,
@@ -45,8 +52,8 @@ __all__ = [
 ]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-_BASE_ATTR = "__boundary_base__"
-_PURE_ATTR = "__boundary_pure__"
+_BASE_ATTR = BASE_ATTR
+_PURE_ATTR = PURE_ATTR
 _STEPS_MODULE = "fastapi_boundary._runtime.step_timing"
 _SKIPPED_BASES: frozenset[object] = frozenset({object, typing.Generic})
 ModeLike = Mode | Literal["sync", "async"]

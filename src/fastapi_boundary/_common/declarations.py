@@ -1,8 +1,9 @@
-"""What a declared layer is, and how to find the declaration on any object.
+"""Declarations: every ``__boundary_*__`` attribute the library sets, and what a layer is.
 
-The declaration is one attribute (``__boundary_layer__``) on the class or
-function: reading it costs an attribute lookup, and marking adds no wrapper,
-so a marked method costs exactly what an unmarked one does.
+A declaration is one attribute on the class or function: reading it costs an
+attribute lookup, and marking adds no wrapper, so a marked method costs exactly
+what an unmarked one does.  Every attribute name lives here, so a reader (or a
+grep) finds what the library writes onto user objects in one place.
 """
 
 from __future__ import annotations
@@ -10,12 +11,51 @@ from __future__ import annotations
 import functools
 import inspect
 from dataclasses import dataclass
+from typing import Final
 
 from .modes import Mode
 
-__all__ = ["LAYER_ATTR", "LayerInfo", "declared_layer"]
+__all__ = [
+    "BASE_ATTR",
+    "BLOCKING_ATTR",
+    "CPU_BOUND_ATTR",
+    "INSTALLED_ATTR",
+    "LAYER_ATTR",
+    "LAYER_LIMITER_ATTR",
+    "LOOP_HOOK_ATTR",
+    "MONITOR_ATTR",
+    "OFFLOAD_ATTR",
+    "ORIGINAL_ATTR",
+    "PURE_ATTR",
+    "TIMED_ATTR",
+    "LayerInfo",
+    "declared_layer",
+]
 
-LAYER_ATTR = "__boundary_layer__"
+#: On a layer class or ``@layer`` function: its `LayerInfo`.
+LAYER_ATTR: Final = "__boundary_layer__"
+#: On the library's own base classes (``SyncRepository`` ...): not a user layer.
+BASE_ATTR: Final = "__boundary_base__"
+#: On a ``@pure`` method: exempt from R2 (a cheap sync helper on an async layer).
+PURE_ATTR: Final = "__boundary_pure__"
+#: On a class that is an explicit boundary (the ``to_async`` proxy): exempt from R3.
+OFFLOAD_ATTR: Final = "__boundary_offload__"
+#: On a ``@blocking`` callable: its options (limiter ...).
+BLOCKING_ATTR: Final = "__boundary_blocking__"
+#: On a sync layer class declared with ``limiter=``: the limiter its proxy uses.
+LAYER_LIMITER_ATTR: Final = "__boundary_limiter__"
+#: On a ``@cpu_bound`` function: it runs in a worker process.
+CPU_BOUND_ATTR: Final = "__boundary_cpu_bound__"
+#: On a wrapper the guard installed: the callable it wraps (restored on disable).
+ORIGINAL_ATTR: Final = "__boundary_original__"
+#: On a layer method wrapped by step timing.
+TIMED_ATTR: Final = "__boundary_timed__"
+#: On the loop-factory hook the guard installed (never installed twice).
+LOOP_HOOK_ATTR: Final = "__boundary_loop_hook__"
+#: On an app ``install`` wired (never wired twice).
+INSTALLED_ATTR: Final = "__boundary_installed__"
+#: On an app: the production monitor ``install`` started.
+MONITOR_ATTR: Final = "__boundary_monitor__"
 
 
 @dataclass(frozen=True)

@@ -1,91 +1,31 @@
-"""One switch for how import-time checks react: ``strict``, ``warn`` or ``off``.
+"""``strict | warn | off``: how a line of defence reacts to what it finds.
 
-Read from the ``FASTAPI_BOUNDARY_MODE`` environment variable when first
-needed, or set with `configure`.  ``warn`` lets a team adopt the
-library on an existing code base before it fixes every violation.
+One literal type and one parser for every switch that takes a policy — the
+import-time checks (`configure`, ``FASTAPI_BOUNDARY_MODE``, ``install(check=)``),
+the guard (``enable_guard``, ``--boundary``), the monitor — so a typo reads the
+same wherever it is made.  Pure: the mypy plugin may import it.
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
-from collections.abc import Sequence
-from types import FrameType
-from typing import Literal, get_args
+from typing import Final, Literal, get_args
 
-import fastapi
-import starlette
+__all__ = ["POLICIES", "Policy", "is_policy", "policy_problem"]
 
-from .errors import BoundaryError, BoundaryWarning
-from .violations import Violation
-
-__all__ = ["CheckMode", "configure", "current_mode", "enforce"]
-
-CheckMode = Literal["strict", "warn", "off"]
-ENV_VAR = "FASTAPI_BOUNDARY_MODE"
-_MODES: tuple[str, ...] = get_args(CheckMode)
-_mode: CheckMode | None = None
+Policy = Literal["strict", "warn", "off"]
+POLICIES: Final[tuple[Policy, ...]] = get_args(Policy)
 
 
-def _parse(value: str, source: str) -> CheckMode:
-    normalised = value.strip().lower()
-    if normalised not in _MODES:
-        raise BoundaryError(
-            f"{source} must be one of {', '.join(_MODES)}; got {value!r}. "
-            f"Fix: set {ENV_VAR}=strict (default), warn or off."
-        )
-    return normalised  # type: ignore[return-value]
+def is_policy(value: object) -> bool:
+    return value in POLICIES
 
 
-def current_mode() -> CheckMode:
-    """The mode in force: the last `configure` call, else the environment."""
-    global _mode
-    if _mode is None:
-        _mode = _parse(os.environ.get(ENV_VAR, "strict"), ENV_VAR)
-    return _mode
+def policy_problem(value: object, source: str, fix: str) -> str | None:
+    """The message for a value that is not a policy, or ``None`` when it is one.
 
-
-def configure(mode: CheckMode) -> CheckMode:
-    """Set how import-time checks react and return the previous mode.
-
-    Call it before the modules that declare layers are imported: checks run
-    when classes are created and routes are added.
+    ``source`` names where the value was given (``configure(mode=...)``, an
+    environment variable, an ini key); ``fix`` says how to give a good one.
     """
-    global _mode
-    previous = current_mode()
-    _mode = _parse(mode, "configure(mode=...)")
-    return previous
-
-
-_LIBRARY_DIRS = tuple(
-    os.path.dirname(module.__file__ or "") + os.sep
-    for module in (sys.modules[__name__.partition(".")[0]], fastapi, starlette)
-)
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning at the user's line, not at our frames."""
-    frame: FrameType | None = sys._getframe(2)
-    level = 2
-    while frame is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS):
-        frame = frame.f_back
-        level += 1
-    return level
-
-
-def enforce(error_type: type[BoundaryError], violations: Sequence[Violation]) -> None:
-    """Raise (strict), warn (warn) or ignore (off) the violations found.
-
-    A warning is attributed to the first frame outside this package,
-    FastAPI and Starlette: the class statement or the route decorator.
-    """
-    if not violations:
-        return
-    mode = current_mode()
-    if mode == "off":
-        return
-    error = error_type.from_violations(violations)
-    if mode == "strict":
-        raise error
-    warnings.warn(str(error), BoundaryWarning, stacklevel=_user_stacklevel())
+    if is_policy(value):
+        return None
+    return f"{source} must be one of {', '.join(POLICIES)}; got {value!r}. Fix: {fix}"

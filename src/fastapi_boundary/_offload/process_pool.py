@@ -47,6 +47,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 import anyio
 
+from .._common.declarations import CPU_BOUND_ATTR
 from .._common.errors import (
     ProcessPicklingError,
     ProcessPoolError,
@@ -72,7 +73,6 @@ P = ParamSpec("P")
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
-CPU_BOUND_ATTR = "__boundary_cpu_bound__"
 
 # Loads the worker module by path: importing it by name would import the
 # package, and with it FastAPI (~0.3 s per worker).  The parent's sys.path

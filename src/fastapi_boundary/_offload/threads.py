@@ -32,6 +32,7 @@ import anyio.from_thread
 import anyio.to_thread
 from anyio.lowlevel import RunVar
 
+from .._common.declarations import BLOCKING_ATTR, LAYER_LIMITER_ATTR
 from .._common.errors import LimiterError, OffloadError
 from .._common.modes import Mode, Shape, shape_of
 from .._common.sites import Site, caller_site, display_name, site_of
@@ -52,8 +53,6 @@ P = ParamSpec("P")
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
-BLOCKING_ATTR = "__boundary_blocking__"
-LAYER_LIMITER_ATTR = "__boundary_limiter__"
 
 # Names of the limiters whose tokens the current chain of worker threads holds.
 _held: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(

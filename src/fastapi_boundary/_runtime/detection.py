@@ -30,6 +30,7 @@ from typing import Literal
 from .._common.declarations import LAYER_ATTR, LayerInfo
 from .._common.errors import BlockingCallError
 from .._common.modes import Mode
+from .._common.policy import Policy
 from .._common.sites import Site, _relative
 from .request_scope import current_route
 
@@ -51,7 +52,7 @@ __all__ = [
 
 logger = logging.getLogger("fastapi_boundary.guard")
 
-GuardMode = Literal["strict", "warn", "off"]
+GuardMode = Policy  # the guard takes the one policy literal
 
 
 @dataclass(frozen=True)

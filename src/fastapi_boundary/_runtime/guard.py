@@ -29,7 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from .._common import catalog as _catalog
+from .._common.declarations import LOOP_HOOK_ATTR
 from .._common.errors import BoundaryError
+from .._common.policy import policy_problem
 from . import detection as _detection
 from . import step_timing as _steps
 from .detection import (
@@ -62,7 +64,6 @@ __all__ = [
 
 #: A synchronous step longer than this is reported by step timing (seconds).
 DEFAULT_THRESHOLD = 0.05
-_MODES = ("strict", "warn", "off")
 
 _interceptor = Interceptor()
 _events: dict[str, Target] = {}  # mutated in place: the audit hook holds a reference
@@ -113,11 +114,11 @@ def enable(
     """
     global _hook_added, _enabled, _exemptions, _extra_before, _own_ident, _steps_active
     global _time_endpoints
-    if mode not in _MODES:
-        raise BoundaryError(
-            f"guard mode must be one of {', '.join(_MODES)}; got {mode!r}. "
-            f"Fix: enable('strict'), enable('warn') or enable('off')."
-        )
+    problem = policy_problem(
+        mode, "guard mode", "enable('strict'), enable('warn') or enable('off')."
+    )
+    if problem is not None:
+        raise BoundaryError(problem)
     if _enabled:
         disable()
     items = _exemption_list(exemptions)
@@ -268,10 +269,10 @@ def _patch_loops() -> None:
 
 def _patch(holder: object, attr: str, make: Callable[[Any], Any]) -> None:
     current = getattr(holder, attr)
-    if getattr(current, "__boundary_loop_hook__", False):
+    if getattr(current, LOOP_HOOK_ATTR, False):
         return
     replacement = make(current)
-    replacement.__boundary_loop_hook__ = True
+    setattr(replacement, LOOP_HOOK_ATTR, True)
     _interceptor.set(holder, attr, replacement)
 
 

@@ -18,9 +18,11 @@ import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._audit.enforcement import CheckMode, current_mode
 from .._audit.render import render_table
+from .._common.declarations import INSTALLED_ATTR, MONITOR_ATTR
 from .._common.errors import BoundaryError, BoundaryViolationsError, LimiterError
-from .._common.policy import CheckMode, current_mode
+from .._common.policy import policy_problem
 from .._common.sites import app_name
 from .._offload.threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
 from ..routing import check_app
@@ -31,8 +33,8 @@ if TYPE_CHECKING:
 __all__ = ["install"]
 
 logger = logging.getLogger("fastapi_boundary")
-_INSTALLED = "__boundary_installed__"
-_MONITOR = "__boundary_monitor__"
+_INSTALLED = INSTALLED_ATTR
+_MONITOR = MONITOR_ATTR
 
 
 def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limiter, int]:
@@ -77,8 +79,11 @@ def install(
             "Fix: call install(app) on the object your ASGI server serves."
         )
     mode = check or current_mode()
-    if mode not in ("strict", "warn", "off"):
-        raise BoundaryError(f"install(check=...) must be 'strict', 'warn' or 'off'; got {mode!r}")
+    problem = policy_problem(
+        mode, "install(check=...)", "install(app, check='strict'), 'warn' or 'off'."
+    )
+    if problem is not None:
+        raise BoundaryError(problem)
     sizes = _sizes(threads, limiters)
     if processes is not None:
         from .._offload.process_pool import _check_size

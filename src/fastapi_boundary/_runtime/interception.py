@@ -37,13 +37,11 @@ from typing import Any
 
 from .._common import catalog as _catalog
 from .._common.catalog import BlockingEntry
-from .._offload.threads import BLOCKING_ATTR
+from .._common.declarations import BLOCKING_ATTR, CPU_BOUND_ATTR, ORIGINAL_ATTR
 from .detection import Detection, _loop_threads, get_ident, report, suspended, where
 
 __all__ = ["Interceptor", "Target", "check", "make_wrapper", "wrap_marked"]
 
-ORIGINAL_ATTR = "__boundary_original__"
-CPU_BOUND_ATTR = "__boundary_cpu_bound__"  # _processes.CPU_BOUND_ATTR, without importing the pool
 
 #: Caught by their audit event everywhere; wrapping them would touch every file open.
 _AUDIT_ONLY = frozenset({"builtins.open", "io.open", "_io.open", "builtins.input"})

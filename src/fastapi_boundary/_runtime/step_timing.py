@@ -31,7 +31,7 @@ from time import perf_counter
 from typing import Any
 
 from .._audit import annotations as refs
-from .._common.declarations import LAYER_ATTR, LayerInfo
+from .._common.declarations import LAYER_ATTR, TIMED_ATTR, LayerInfo
 from .._common.errors import BoundaryError
 from .._common.modes import Mode, Shape, shape_of
 from .._common.sites import Site, display_name, site_of
@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 Report = Callable[[Detection], None]
-TIMED_ATTR = "__boundary_timed__"
 _CO_COROUTINE = inspect.CO_COROUTINE
 _CO_ASYNC_GENERATOR = inspect.CO_ASYNC_GENERATOR
 _STEP_FIX = (
