@@ -6,21 +6,21 @@ from collections.abc import Iterator
 
 import pytest
 
-from fastapi_boundary._audit import annotations as references
 from fastapi_boundary._audit import enforcement as _config
+from fastapi_boundary._audit import registry
 from fastapi_boundary._offload import threads as _threads
 
 
 @pytest.fixture(autouse=True)
 def _isolated_boundary_state() -> Iterator[None]:
     """Deferred references, the check mode and limiter sizes must not leak between tests."""
-    deferred = list(references._deferred)
+    deferred = registry.all_deferred()
     mode = _config._mode
     _config._mode = "strict"
     try:
         yield
     finally:
-        references._deferred[:] = deferred
+        registry.restore_deferred(deferred)
         _config._mode = mode
         for limiter in _threads._declared.values():  # sizes set by install() or a test
             limiter._size = limiter.declared_size

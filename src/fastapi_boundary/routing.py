@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from fastapi import APIRouter
 
 from ._audit import annotations as refs
+from ._audit import registry
 from ._audit.enforcement import current_mode, enforce
 from ._audit.layers import audit_layer, check_deferred
 from ._audit.report import AppReport
@@ -35,7 +36,7 @@ __all__ = ["AsyncRouter", "SyncRouter", "check_app"]
 
 def _deferred_owners_in(route: Any) -> set[object]:
     """Layers in this route's tree that still wait for a forward reference (usually none)."""
-    owners = {item.owner for item in refs.all_deferred()}
+    owners = {item.owner for item in registry.all_deferred()}
     dependant = getattr(route, "dependant", None)
     if not owners or dependant is None:
         return set()

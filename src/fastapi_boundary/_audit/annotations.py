@@ -4,9 +4,8 @@ A layer depends on another when its constructor parameters or annotated
 attributes name it: directly, through ``Optional``/unions, ``Annotated[X,
 Depends(f)]``, containers such as ``list[Repo]``, or the return annotation
 of a ``Depends`` provider.  String annotations are evaluated in the owner's
-module; a name that does not exist yet is *deferred*, never dropped:
-deferred references are retried when a class of that name is created in the
-same module, when a router registers a route, and by ``check_app``.
+module; a name that does not exist yet is *deferred*, never dropped (the
+registry of deferred references and known layer classes is `registry`).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ import typing
 import weakref
 from collections import ChainMap
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import CodeType
 from typing import Any, ForwardRef, cast
 
@@ -29,7 +28,17 @@ from fastapi import params
 from .._common.declarations import BASE_ATTR, OFFLOAD_ATTR, LayerInfo, declared_layer
 from .drivers import driver_info
 
-__all__ = ["AnnotationSite", "Deferred", "LayerReference", "Unresolved", "references_in"]
+__all__ = [
+    "AnnotationSite",
+    "LayerReference",
+    "Unresolved",
+    "dependency_annotations",
+    "evaluate",
+    "module_of",
+    "offload_target",
+    "provider_returns",
+    "references_in",
+]
 
 _MAX_PROVIDER_DEPTH = 4
 _WRAPPERS = {
@@ -58,19 +67,6 @@ class Unresolved:
 
     expression: str
     missing: str
-
-
-@dataclass
-class Deferred:
-    """An unresolved reference of a layer, kept until it can be checked."""
-
-    owner: object
-    owner_info: LayerInfo
-    via: str
-    expression: str
-    missing: str
-    module: str
-    localns: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _evaluate(expression: str, module: str, localns: Mapping[str, Any]) -> Any:
@@ -267,38 +263,3 @@ def _parameter_annotations(function: Any, label: str, owner: object) -> Iterator
 
 def module_of(owner: object) -> str:
     return getattr(owner, "__module__", "") or ""
-
-
-_deferred: list[Deferred] = []
-_layer_classes: weakref.WeakSet[type] = weakref.WeakSet()
-
-
-def defer(item: Deferred) -> None:
-    _deferred.append(item)
-
-
-def remember_layer_class(cls: type) -> None:
-    _layer_classes.add(cls)
-
-
-def deferred_for_name(name: str, module: str) -> list[Deferred]:
-    """Deferred references in ``module`` waiting for ``name`` to exist."""
-    return [d for d in _deferred if d.missing == name and d.module == module]
-
-
-def forget(item: Deferred) -> None:
-    with contextlib.suppress(ValueError):
-        _deferred.remove(item)
-
-
-def all_deferred() -> list[Deferred]:
-    return list(_deferred)
-
-
-def layer_classes_named(name: str) -> list[type]:
-    """Known layer classes whose ``__name__`` is ``name`` (a last-resort resolution)."""
-    tail = name.rsplit(".", 1)[-1]
-    return sorted(
-        (cls for cls in _layer_classes if cls.__name__ == tail),
-        key=lambda cls: (cls.__module__, cls.__qualname__),
-    )

@@ -30,6 +30,7 @@ from .._common.sites import display_name, site_of
 from .._common.violations import Violation
 from .._offload.threads import Limiter
 from . import annotations as refs
+from . import registry
 from .enforcement import current_mode, enforce
 from .rules import (
     conflicting_bases,
@@ -132,8 +133,8 @@ def _dependency_violations(owner: object, info: LayerInfo) -> list[Violation]:
         violations.extend(_mismatches(owner, info, site.via, found))
         for item in found:
             if isinstance(item, refs.Unresolved):
-                refs.defer(
-                    refs.Deferred(
+                registry.defer(
+                    registry.Deferred(
                         owner,
                         info,
                         site.via,
@@ -149,14 +150,14 @@ def _dependency_violations(owner: object, info: LayerInfo) -> list[Violation]:
 def _retry_deferred_for(cls: type) -> list[Violation]:
     """A class was just created: check the same-module references that waited for it."""
     violations: list[Violation] = []
-    for item in refs.deferred_for_name(cls.__name__, cls.__module__):
+    for item in registry.deferred_for_name(cls.__name__, cls.__module__):
         localns = {**item.localns, cls.__name__: cls}
         found = list(refs.references_in(item.expression, item.module, localns))
         still_missing = [ref for ref in found if isinstance(ref, refs.Unresolved)]
         if still_missing:
             item.missing = still_missing[0].missing
         else:
-            refs.forget(item)
+            registry.forget(item)
         violations.extend(_mismatches(item.owner, item.owner_info, item.via, found))
     return violations
 
@@ -177,7 +178,7 @@ def _final_check(
     found = list(refs.references_in(expression, module, localns))
     missing = [ref for ref in found if isinstance(ref, refs.Unresolved)]
     if missing:
-        candidates = refs.layer_classes_named(missing[0].missing)
+        candidates = registry.layer_classes_named(missing[0].missing)
         modes = {declared_layer(c)[0].mode for c in candidates}  # type: ignore[index]
         if len(modes) > 1:
             return [unresolved_reference(owner, info, expression, via, candidates)], []
@@ -200,7 +201,7 @@ def check_deferred(owners: Collection[object]) -> list[Violation]:
     deferred for ``check_app`` and start-up.
     """
     violations: list[Violation] = []
-    for item in refs.all_deferred():
+    for item in registry.all_deferred():
         if item.owner not in owners:
             continue
         found = list(refs.references_in(item.expression, item.module, item.localns))
@@ -260,7 +261,7 @@ def _declare_class(cls: type, explicit: LayerInfo | None) -> None:
             f"Fix: subclass it (class My{cls.__name__}({cls.__name__}, "
             f"{'Sync' if info.mode is Mode.SYNC else 'Async'}Service)) and declare the subclass."
         ) from error
-    refs.remember_layer_class(cls)
+    registry.remember_layer_class(cls)
     steps = sys.modules.get(_STEPS_MODULE)  # imported by whoever switches step timing on
     if steps is not None and steps.active:  # a class created meanwhile is timed too
         steps.instrument_class(cls)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
-from .._audit import annotations as refs
+from .._audit import registry
 from .._common.declarations import LAYER_ATTR, TIMED_ATTR, LayerInfo
 from .._common.errors import BoundaryError
 from .._common.modes import Mode, Shape, shape_of
@@ -558,7 +558,7 @@ def _apply() -> None:
         return
     _threshold = min(sink.threshold for sink in _sinks.values())
     _rate = max(sink.sample_rate for sink in _sinks.values())
-    for cls in list(refs._layer_classes):
+    for cls in registry.layer_classes():
         instrument_class(cls)
     for app in list(_apps):
         _instrument_routes(app)
