@@ -18,7 +18,8 @@ from fastapi import Depends, FastAPI
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.testclient import TestClient
 
-from fastapi_boundary import Mode, Shape, shape_of
+from fastapi_boundary import Mode
+from fastapi_boundary.introspection import Shape, shape_of
 
 
 def on_loop() -> bool:

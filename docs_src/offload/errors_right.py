@@ -1,4 +1,5 @@
-from fastapi_boundary import RemoteTraceback, cpu_bound, run_cpu
+from fastapi_boundary import cpu_bound, run_cpu
+from fastapi_boundary.introspection import RemoteTraceback
 
 
 class PriceError(ValueError):  # its __init__ takes what .args holds: it pickles

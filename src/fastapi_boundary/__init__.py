@@ -4,6 +4,13 @@ Every public name is imported on first use (PEP 562): ``import fastapi_boundary`
 costs nothing, so the pytest plugin (loaded in every test run where the package
 is installed) and the mypy plugin do not import FastAPI or anyio until they are
 asked to do something.
+
+The ``TYPE_CHECKING`` block below is the one list of what is public and where it
+lives; ``_EXPORTS`` is the same list for the lazy loader, and a test checks that
+the two (and ``__all__``) agree.  Each public class and function reports
+``fastapi_boundary`` as its ``__module__``, as the exceptions always did.
+Introspection helpers (`Shape`, `shape_of`, `LayerInfo` ...) live in
+`fastapi_boundary.introspection`.
 """
 
 from typing import TYPE_CHECKING as _TYPE_CHECKING
@@ -23,32 +30,31 @@ __all__ = [
     "BoundaryMonitorMiddleware",
     "BoundaryViolationsError",
     "BoundaryWarning",
-    "CallableShape",
     "CheckMode",
     "DependencyNode",
     "Detection",
     "Exemption",
     "LayerDeclarationError",
     "LayerDependencyError",
-    "LayerInfo",
     "Limiter",
     "LimiterError",
     "LimiterStatistics",
+    "Metric",
     "Mode",
     "ModeMismatchError",
     "MonitorConfig",
     "OffloadError",
     "Party",
+    "Policy",
     "ProcessPicklingError",
     "ProcessPool",
     "ProcessPoolError",
     "ProcessPoolStatistics",
     "ProcessTargetError",
-    "RemoteTraceback",
+    "Recorder",
     "RouteModeError",
     "RouteReport",
     "Rule",
-    "Shape",
     "Site",
     "SyncRepository",
     "SyncRouter",
@@ -56,6 +62,7 @@ __all__ = [
     "Violation",
     "WorkerCrashedError",
     "__version__",
+    "allow",
     "blocking",
     "check_app",
     "check_cancelled",
@@ -73,79 +80,11 @@ __all__ = [
     "pure",
     "run_blocking",
     "run_cpu",
-    "shape_of",
     "to_async",
 ]
 
-# public name -> private module that defines it
-_EXPORTS = {
-    "AppLoadError": "_common.errors",
-    "AppReport": "_audit.report",
-    "AsyncProxy": "_offload.proxy",
-    "AsyncRepository": "_audit.layers",
-    "AsyncRouter": "routing",
-    "AsyncService": "_audit.layers",
-    "BlockingCallError": "_common.errors",
-    "BoundaryError": "_common.errors",
-    "BoundaryMonitorMiddleware": "middleware",
-    "BoundaryViolationsError": "_common.errors",
-    "BoundaryWarning": "_common.errors",
-    "CallableShape": "_common.modes",
-    "CheckMode": "_audit.enforcement",
-    "DependencyNode": "_audit.report",
-    "Detection": "_runtime.detection",
-    "Exemption": "_runtime.exemptions",
-    "LayerDeclarationError": "_common.errors",
-    "LayerDependencyError": "_common.errors",
-    "LayerInfo": "_common.declarations",
-    "Limiter": "_offload.threads",
-    "LimiterError": "_common.errors",
-    "LimiterStatistics": "_offload.threads",
-    "Mode": "_common.modes",
-    "ModeMismatchError": "_common.errors",
-    "MonitorConfig": "_runtime.monitor",
-    "OffloadError": "_common.errors",
-    "Party": "_common.violations",
-    "ProcessPicklingError": "_common.errors",
-    "ProcessPool": "_offload.process_pool",
-    "ProcessPoolError": "_common.errors",
-    "ProcessPoolStatistics": "_offload.process_pool",
-    "ProcessTargetError": "_common.errors",
-    "RemoteTraceback": "_common.errors",
-    "RouteModeError": "_common.errors",
-    "RouteReport": "_audit.report",
-    "Rule": "_common.violations",
-    "Shape": "_common.modes",
-    "Site": "_common.sites",
-    "SyncRepository": "_audit.layers",
-    "SyncRouter": "routing",
-    "SyncService": "_audit.layers",
-    "Violation": "_common.violations",
-    "WorkerCrashedError": "_common.errors",
-    "blocking": "_offload.threads",
-    "check_app": "routing",
-    "check_cancelled": "_offload.threads",
-    "configure": "_audit.enforcement",
-    "cpu_bound": "_offload.process_pool",
-    "default_process_pool": "_offload.process_pool",
-    "disable_guard": "_runtime.guard",
-    "enable_guard": "_runtime.guard",
-    "guarded": "_runtime.guard",
-    "install": "_runtime.install",
-    "is_cpu_bound": "_offload.process_pool",
-    "layer": "_audit.layers",
-    "limiter_statistics": "_offload.threads",
-    "offload_dependency": "_offload.dependencies",
-    "pure": "_audit.layers",
-    "run_blocking": "_offload.threads",
-    "run_cpu": "_offload.process_pool",
-    "shape_of": "_common.modes",
-    "to_async": "_offload.proxy",
-}
-# public names that differ from the defining module's name for them
-_RENAMED = {"enable_guard": "enable", "disable_guard": "disable"}
-
 if _TYPE_CHECKING:
+    from ._audit.app_check import check_app
     from ._audit.enforcement import (
         CheckMode,
         configure,
@@ -163,7 +102,6 @@ if _TYPE_CHECKING:
         DependencyNode,
         RouteReport,
     )
-    from ._common.declarations import LayerInfo
     from ._common.errors import (
         AppLoadError,
         BlockingCallError,
@@ -178,16 +116,11 @@ if _TYPE_CHECKING:
         ProcessPicklingError,
         ProcessPoolError,
         ProcessTargetError,
-        RemoteTraceback,
         RouteModeError,
         WorkerCrashedError,
     )
-    from ._common.modes import (
-        CallableShape,
-        Mode,
-        Shape,
-        shape_of,
-    )
+    from ._common.modes import Mode
+    from ._common.policy import Policy
     from ._common.sites import Site
     from ._common.violations import (
         Party,
@@ -215,19 +148,94 @@ if _TYPE_CHECKING:
         limiter_statistics,
         run_blocking,
     )
-    from ._runtime.detection import Detection
+    from ._runtime.detection import (
+        Detection,
+        Recorder,
+    )
     from ._runtime.exemptions import Exemption
+    from ._runtime.guard import (
+        allow,
+        guarded,
+    )
     from ._runtime.guard import disable as disable_guard
     from ._runtime.guard import enable as enable_guard
-    from ._runtime.guard import guarded
     from ._runtime.install import install
-    from ._runtime.monitor import MonitorConfig
+    from ._runtime.monitor import (
+        Metric,
+        MonitorConfig,
+    )
     from .middleware import BoundaryMonitorMiddleware
     from .routing import (
         AsyncRouter,
         SyncRouter,
-        check_app,
     )
+
+# public name -> module that defines it (checked against the block above by a test)
+_EXPORTS = {
+    "AppLoadError": "_common.errors",
+    "AppReport": "_audit.report",
+    "AsyncProxy": "_offload.proxy",
+    "AsyncRepository": "_audit.layers",
+    "AsyncRouter": "routing",
+    "AsyncService": "_audit.layers",
+    "BlockingCallError": "_common.errors",
+    "BoundaryError": "_common.errors",
+    "BoundaryMonitorMiddleware": "middleware",
+    "BoundaryViolationsError": "_common.errors",
+    "BoundaryWarning": "_common.errors",
+    "CheckMode": "_audit.enforcement",
+    "DependencyNode": "_audit.report",
+    "Detection": "_runtime.detection",
+    "Exemption": "_runtime.exemptions",
+    "LayerDeclarationError": "_common.errors",
+    "LayerDependencyError": "_common.errors",
+    "Limiter": "_offload.threads",
+    "LimiterError": "_common.errors",
+    "LimiterStatistics": "_offload.threads",
+    "Metric": "_runtime.monitor",
+    "Mode": "_common.modes",
+    "ModeMismatchError": "_common.errors",
+    "MonitorConfig": "_runtime.monitor",
+    "OffloadError": "_common.errors",
+    "Party": "_common.violations",
+    "Policy": "_common.policy",
+    "ProcessPicklingError": "_common.errors",
+    "ProcessPool": "_offload.process_pool",
+    "ProcessPoolError": "_common.errors",
+    "ProcessPoolStatistics": "_offload.process_pool",
+    "ProcessTargetError": "_common.errors",
+    "Recorder": "_runtime.detection",
+    "RouteModeError": "_common.errors",
+    "RouteReport": "_audit.report",
+    "Rule": "_common.violations",
+    "Site": "_common.sites",
+    "SyncRepository": "_audit.layers",
+    "SyncRouter": "routing",
+    "SyncService": "_audit.layers",
+    "Violation": "_common.violations",
+    "WorkerCrashedError": "_common.errors",
+    "allow": "_runtime.guard",
+    "blocking": "_offload.threads",
+    "check_app": "_audit.app_check",
+    "check_cancelled": "_offload.threads",
+    "configure": "_audit.enforcement",
+    "cpu_bound": "_offload.process_pool",
+    "default_process_pool": "_offload.process_pool",
+    "disable_guard": "_runtime.guard",
+    "enable_guard": "_runtime.guard",
+    "guarded": "_runtime.guard",
+    "install": "_runtime.install",
+    "is_cpu_bound": "_offload.process_pool",
+    "layer": "_audit.layers",
+    "limiter_statistics": "_offload.threads",
+    "offload_dependency": "_offload.dependencies",
+    "pure": "_audit.layers",
+    "run_blocking": "_offload.threads",
+    "run_cpu": "_offload.process_pool",
+    "to_async": "_offload.proxy",
+}
+# public names that differ from the defining module's name for them
+_RENAMED = {"enable_guard": "enable", "disable_guard": "disable"}
 
 
 def __getattr__(name: str) -> _Any:
@@ -238,6 +246,8 @@ def __getattr__(name: str) -> _Any:
 
     module = importlib.import_module(f".{module_name}", __name__)
     value = getattr(module, _RENAMED.get(name, name))
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__code__")):
+        value.__module__ = __name__  # what users import it as: docs, reprs, pickles
     globals()[name] = value
     return value
 

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from .__about__ import __version__
+from ._audit.app_check import check_app
 from ._audit.render import FORMATS, render
 from ._audit.report import AppReport
 from ._common.errors import AppLoadError, BoundaryError
-from .routing import check_app
 
 __all__ = ["load_app", "main"]
 

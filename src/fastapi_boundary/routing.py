@@ -1,4 +1,4 @@
-"""Declared routers and the whole-app audit.
+"""Declared routers, and the whole-app audit (``check_app``, re-exported from the audit wing).
 
 ``SyncRouter`` and ``AsyncRouter`` are ``fastapi.APIRouter`` subclasses that
 check every endpoint as it is added: the endpoint's mode matches the
@@ -13,20 +13,17 @@ from typing import Any, ClassVar
 
 from fastapi import APIRouter
 
-from ._audit import annotations as refs
 from ._audit import registry
+from ._audit.app_check import check_app
 from ._audit.enforcement import current_mode, enforce
-from ._audit.layers import audit_layer, check_deferred
-from ._audit.report import AppReport
+from ._audit.layers import check_deferred
 from ._audit.routes import (
     declare_route_mode,
     flatten_routes,
     inspect_route,
-    inspect_routes,
     layer_owners_in,
     route_is_clean,
 )
-from ._common.declarations import LayerInfo
 from ._common.errors import BoundaryError, RouteModeError
 from ._common.modes import Mode
 from ._common.sites import caller_site
@@ -132,51 +129,3 @@ class AsyncRouter(_DeclaredRouter):
     """
 
     mode = Mode.ASYNC
-
-
-def _layers_reachable_from(report: AppReport) -> dict[object, LayerInfo]:
-    """Layers in the app's dependency trees, and the layers they name, transitively."""
-    pending = [
-        (node.layer_owner, node.layer)
-        for route in report.routes
-        if route.endpoint is not None
-        for node in route.endpoint.walk()
-        if node.layer_owner is not None and node.layer is not None
-    ]
-    reachable: dict[object, LayerInfo] = {}
-    while pending:
-        owner, info = pending.pop()
-        if owner in reachable or info.kind == "driver":
-            continue
-        reachable[owner] = info
-        for site in refs.dependency_annotations(owner):
-            for found in refs.references_in(site.annotation, site.module, site.localns):
-                if isinstance(found, refs.LayerReference):
-                    pending.append((found.target, found.info))
-    return reachable
-
-
-def check_app(app: Any) -> AppReport:
-    """Audit an app: every route, its modes, its dependency tree and the violations.
-
-    Accepts a ``FastAPI`` or Starlette app, or an ``APIRouter``.  Included
-    routers, mounted sub-applications and hosts are walked; FastAPI's own
-    documentation routes are left out.  The app's layers (those in its
-    dependency trees and the layers they name) are checked again for R2 and
-    R3, so the report is complete whatever the import-time mode was, and
-    forward references they could not resolve when created are resolved now.  Never
-    raises on an odd callable: it is reported as unclassified.
-    """
-    routes = getattr(app, "routes", None)
-    if routes is None:
-        raise BoundaryError(
-            f"check_app() needs a FastAPI or Starlette app or an APIRouter; got "
-            f"{type(app).__name__}. Fix: pass the object your ASGI server serves."
-        )
-    report = AppReport(routes=list(inspect_routes(routes)))
-    for owner, info in _layers_reachable_from(report).items():
-        violations, notes = audit_layer(owner, info)
-        report.layer_violations.extend(violations)
-        report.notes.extend(notes)
-    report.notes.extend(f"{route.label}: {route.note}" for route in report.routes if route.note)
-    return report

@@ -214,7 +214,7 @@ def test_routers_and_starlette_apps_are_accepted() -> None:
 
 def test_check_app_rejects_what_is_not_an_app() -> None:
     with pytest.raises(BoundaryError, match="needs a FastAPI or Starlette app"):
-        check_app(42)
+        check_app(42)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from fastapi_boundary import (
     BoundaryWarning,
     LayerDeclarationError,
     LayerDependencyError,
-    LayerInfo,
     Mode,
     ModeMismatchError,
     SyncRepository,
@@ -27,6 +26,7 @@ from fastapi_boundary import (
     pure,
 )
 from fastapi_boundary._common.declarations import declared_layer
+from fastapi_boundary.introspection import LayerInfo
 
 THIS_FILE = "tests/audit/test_layers.py"
 

@@ -83,7 +83,7 @@ def test_the_apps_own_lifespan_still_runs() -> None:
 
 def test_install_rejects_what_is_not_an_app() -> None:
     with pytest.raises(BoundaryError, match="install\\(\\) needs a FastAPI or Starlette app"):
-        install(object())
+        install(object())  # type: ignore[type-var]
     with pytest.raises(
         BoundaryError, match=r"install\(check=...\) must be one of strict, warn, off"
     ):

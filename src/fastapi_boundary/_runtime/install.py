@@ -16,8 +16,11 @@ import contextlib
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from starlette.applications import Starlette
+
+from .._audit.app_check import check_app
 from .._audit.enforcement import CheckMode, current_mode
 from .._audit.render import render_table
 from .._common.declarations import INSTALLED_ATTR, MONITOR_ATTR
@@ -25,12 +28,13 @@ from .._common.errors import BoundaryError, BoundaryViolationsError, LimiterErro
 from .._common.policy import policy_problem
 from .._common.sites import app_name
 from .._offload.threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
-from ..routing import check_app
 
 if TYPE_CHECKING:
     from .monitor import MonitorConfig
 
 __all__ = ["install"]
+
+AppT = TypeVar("AppT", bound=Starlette)
 
 logger = logging.getLogger("fastapi_boundary")
 _INSTALLED = INSTALLED_ATTR
@@ -52,14 +56,14 @@ def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limi
 
 
 def install(
-    app: Any,
+    app: AppT,
     *,
     check: CheckMode | None = None,
     threads: int | None = None,
     limiters: Mapping[str, int] | None = None,
     processes: int | None = None,
     monitor: MonitorConfig | Mapping[str, Any] | bool | None = None,
-) -> Any:
+) -> AppT:
     """Wire the library into ``app``; returns the app so it can wrap a constructor call.
 
     ``check`` defaults to the configured mode (``FASTAPI_BOUNDARY_MODE``).
