@@ -43,10 +43,10 @@ from .rules import (
 
 __all__ = [
     "AsyncRepository",
-    "audit_layer",
     "AsyncService",
     "SyncRepository",
     "SyncService",
+    "audit_layer",
     "check_deferred",
     "layer",
     "pure",

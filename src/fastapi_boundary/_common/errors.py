@@ -33,15 +33,15 @@ __all__ = [
     "BoundaryViolationsError",
     "BoundaryWarning",
     "LayerDeclarationError",
-    "LimiterError",
-    "OffloadError",
     "LayerDependencyError",
+    "LimiterError",
     "ModeMismatchError",
-    "RouteModeError",
+    "OffloadError",
     "ProcessPicklingError",
     "ProcessPoolError",
     "ProcessTargetError",
     "RemoteTraceback",
+    "RouteModeError",
     "WorkerCrashedError",
 ]
 
