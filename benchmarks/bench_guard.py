@@ -67,8 +67,8 @@ from _harness import (
     verdict,
 )
 from fastapi_boundary import AsyncService, run_blocking
-from fastapi_boundary._runtime import detection as _detection
 from fastapi_boundary._runtime.guard import guarded
+from fastapi_boundary._runtime.loop_threads import register_loop_thread, unregister_loop_thread
 
 RESULTS = RESULTS_DIR / "guard.txt"
 BLOCK = 0.05
@@ -384,7 +384,7 @@ def overhead(repetitions: int, number: int) -> tuple[list[str], bool]:
     loop_thread = threading.Thread(target=stop.wait)
     loop_thread.start()
     assert loop_thread.ident is not None
-    ident = _detection.register_loop_thread(loop_thread.ident)
+    ident = register_loop_thread(loop_thread.ident)
     try:
         for turn in range(repetitions):
             for name in rotation(SIDES, turn):
@@ -401,7 +401,7 @@ def overhead(repetitions: int, number: int) -> tuple[list[str], bool]:
             if turn % 5 == 4:
                 progress(f"  overhead: {turn + 1}/{repetitions}")
     finally:
-        _detection.unregister_loop_thread(ident)
+        unregister_loop_thread(ident)
         stop.set()
         loop_thread.join()
     plain = timings["plain"]

@@ -66,7 +66,7 @@ from fastapi import FastAPI
 
 from fastapi_boundary import AsyncRepository, install
 
-from fastapi_boundary._runtime import step_timing as _steps
+from fastapi_boundary._runtime import step_timing
 
 
 class Items(AsyncRepository):
@@ -85,7 +85,7 @@ async def read_item(item_id: int) -> dict[str, object]:
 
 @app.get("/state")
 async def state() -> dict[str, object]:
-    return {{"timing": _steps.active}}
+    return {{"timing": step_timing.active}}
 
 
 install(app, monitor=os.environ["{VARIANT_VAR}"] == "monitor")

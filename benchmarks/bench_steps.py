@@ -45,7 +45,7 @@ from _harness import (
     verdict,
 )
 from fastapi_boundary import AsyncRepository
-from fastapi_boundary._runtime import step_timing as _steps
+from fastapi_boundary._runtime import step_timing
 
 RESULTS = RESULTS_DIR / "steps.txt"
 BUDGET_US = 1.0
@@ -95,8 +95,8 @@ async def per_call_us(method: Method, calls: int) -> float:
     return (perf_counter() - start) / calls * 1e6
 
 
-def _sink(rate: float) -> _steps.Sink:
-    return _steps.Sink(threshold=10.0, report=lambda detection: None, sample_rate=rate)
+def _sink(rate: float) -> step_timing.Sink:
+    return step_timing.Sink(threshold=10.0, report=lambda detection: None, sample_rate=rate)
 
 
 async def measure(body: str, options: Options) -> dict[str, list[float]]:
@@ -122,13 +122,13 @@ async def measure(body: str, options: Options) -> dict[str, list[float]]:
             for name in rotation(names, turn * options.blocks + block):
                 rate, target = sides[name]
                 if rate is not None:
-                    _steps.attach("bench", _sink(rate))
+                    step_timing.attach("bench", _sink(rate))
                 try:
                     method: Method = getattr(target, body)
                     await per_call_us(method, per_block // 10)  # warm up
                     blocks[name].append(await per_call_us(method, per_block))
                 finally:
-                    _steps.detach("bench")
+                    step_timing.detach("bench")
         for name, values in blocks.items():
             found[name].append(min(values))
         progress_count(body, turn + 1, options.repetitions)

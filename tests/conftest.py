@@ -1,4 +1,4 @@
-"""Shared fixtures: every test starts with no deferred references and strict mode."""
+"""Shared fixtures: every test starts in strict mode and leaves no library state behind."""
 
 from __future__ import annotations
 
@@ -6,40 +6,30 @@ from collections.abc import Iterator
 
 import pytest
 
-from fastapi_boundary._audit import enforcement as _config
-from fastapi_boundary._audit import registry
-from fastapi_boundary._offload import threads as _threads
+from fastapi_boundary._audit.enforcement import configure
+from fastapi_boundary._runtime import guard, loop_threads
+from fastapi_boundary._runtime.state import reset_state, save_state
 
 
 @pytest.fixture(autouse=True)
-def _isolated_boundary_state() -> Iterator[None]:
-    """Deferred references, the check mode and limiter sizes must not leak between tests."""
-    deferred = registry.all_deferred()
-    mode = _config._mode
-    _config._mode = "strict"
-    try:
-        yield
-    finally:
-        registry.restore_deferred(deferred)
-        _config._mode = mode
-        for limiter in _threads._declared.values():  # sizes set by install() or a test
-            limiter._size = limiter.declared_size
+def _isolated_boundary_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Deferred references, the check mode, limiter sizes and the guard must not leak.
 
-
-@pytest.fixture(autouse=True)
-def _guard_left_off(request: pytest.FixtureRequest) -> Iterator[None]:
-    """The run-time guard must be off after every test, with nothing recorded or registered."""
-    from fastapi_boundary._runtime import detection as _detection
-    from fastapi_boundary._runtime import guard as _guard
-
+    The run-time guard must also be off after every test, with no loop thread
+    left registered, unless the session itself runs under ``--boundary``
+    (the plugin owns the guard then).
+    """
+    saved = save_state()
+    configure("strict")
     yield
-    if request.config.pluginmanager.has_plugin("fastapi-boundary-guard"):
-        return  # the session itself runs under --boundary: the plugin owns the state
-    left_on = _guard.is_enabled()
-    _guard.disable()
-    _detection.recorder.clear()
+    plugin_owns_guard = request.config.pluginmanager.has_plugin("fastapi-boundary-guard")
+    left_on = not plugin_owns_guard and guard.is_enabled()
+    if not plugin_owns_guard:
+        guard.disable()  # unregisters the thread the guard registered itself, if any
+    left_registered = not plugin_owns_guard and loop_threads.registered_threads()
+    reset_state(saved, keep_guard=plugin_owns_guard)
     assert not left_on, "a test left the fastapi-boundary guard on"
-    assert not _detection._loop_threads, "a test left a loop thread registered"
+    assert not left_registered, "a test left a loop thread registered"
 
 
 @pytest.fixture

@@ -118,17 +118,16 @@ class GuardPlugin:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         from ._common.errors import BoundaryError
-        from ._runtime import exemptions as _baseline
-        from ._runtime import guard as _guard
+        from ._runtime import exemptions, guard
 
         threshold = str(self.config.getini("boundary_threshold")).strip()
         exempt = self.config.getini("boundary_exempt")
         try:
-            _guard.enable(
+            guard.enable(
                 "warn" if self.update else self.mode,  # type: ignore[arg-type]
-                threshold=float(threshold) if threshold else _guard.DEFAULT_THRESHOLD,
+                threshold=float(threshold) if threshold else guard.DEFAULT_THRESHOLD,
                 blocking=list(self.config.getini("boundary_blocking")),
-                exemptions=_baseline.parse_exemptions(exempt, "ini boundary_exempt"),
+                exemptions=exemptions.parse_exemptions(exempt, "ini boundary_exempt"),
                 baseline=None if self.update else self.baseline,
                 endpoints=bool(self.config.getini("boundary_endpoints")),
             )
@@ -139,21 +138,20 @@ class GuardPlugin:
         self.partial = True
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from ._runtime import exemptions as _baseline
-        from ._runtime import guard as _guard
+        from ._runtime import exemptions, guard
 
-        recorder = _guard.recorder()
+        recorder = guard.recorder()
         if self.update and self.baseline is not None:
-            self.written = len(_baseline.write_baseline(self.baseline, recorder.detections))
+            self.written = len(exemptions.write_baseline(self.baseline, recorder.detections))
         elif not self._partial_run(session):
-            self.stale = _guard.exemptions().stale()
+            self.stale = guard.exemptions().stale()
             if self.stale and session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        from ._runtime import guard as _guard
+        from ._runtime import guard
 
-        _guard.disable()
+        guard.disable()
 
     def _partial_run(self, session: pytest.Session) -> bool:
         """Stale exemptions are only judged on a run of the whole suite."""
@@ -174,9 +172,9 @@ class GuardPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> Iterator[None]:
-        from ._runtime import guard as _guard
+        from ._runtime import guard
 
-        _guard.refresh()
+        guard.refresh()
         marker_names: list[str] = []
         reasons: list[str] = []
         for marker in item.iter_markers(MARKER):
@@ -188,22 +186,21 @@ class GuardPlugin:
                     f"{item.nodeid}: @pytest.mark.{MARKER}({', '.join(map(repr, marker_names))}) "
                     f"needs a reason. Fix: add reason='why this test may block'."
                 )
-            allowance = _guard.allow(marker_names, "; ".join(reasons), f"{MARKER} marker")
+            allowance = guard.allow(marker_names, "; ".join(reasons), f"{MARKER} marker")
             item.stash[_ALLOWANCE] = allowance
             item.stash[_ALLOWED] = allowance.__enter__()
         return (yield)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Iterator[None]:
-        from ._runtime import detection as _detection
-        from ._runtime import guard as _guard
+        from ._runtime import detection, guard, loop_threads
 
-        _guard.refresh()
-        recorder = _detection.recorder
+        guard.refresh()
+        recorder = detection.recorder
         before = len(recorder.detections)
         function = getattr(item, "obj", None)
         if _is_async(function):  # the test body runs on the loop (any backend)
-            with _detection.loop_thread():
+            with loop_threads.loop_thread():
                 result = yield
         else:
             result = yield
@@ -213,7 +210,7 @@ class GuardPlugin:
             # An app that turned the error into a 500 must not hide it.
             from ._common.errors import BlockingCallError
 
-            raise BlockingCallError(_detection.format_message(caught[0]), detection=caught[0])
+            raise BlockingCallError(detection.format_message(caught[0]), detection=caught[0])
         return result
 
     @pytest.hookimpl(wrapper=True)
@@ -236,19 +233,19 @@ class GuardPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Iterator[Any]:
-        from ._runtime import detection as _detection
+        from ._runtime import loop_threads
 
         if _is_async(fixturedef.func):
-            with _detection.loop_thread():
+            with loop_threads.loop_thread():
                 return (yield)
         return (yield)
 
     # --- report --------------------------------------------------------------------
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        from ._runtime import guard as _guard
+        from ._runtime import guard
 
-        recorder = _guard.recorder()
+        recorder = guard.recorder()
         write = terminalreporter.write_line
         if not (recorder.detections or recorder.exempted or self.stale or self.update):
             return
@@ -292,9 +289,9 @@ class Recorded:
 
     @property
     def detections(self) -> list[Detection]:
-        from ._runtime import detection as _detection
+        from ._runtime import detection
 
-        return _detection.recorder.detections[self._start :]
+        return detection.recorder.detections[self._start :]
 
     @property
     def calls(self) -> list[Detection]:
@@ -308,9 +305,9 @@ class Recorded:
         return [d.blocking for d in self.detections]
 
     def clear(self) -> None:
-        from ._runtime import detection as _detection
+        from ._runtime import detection
 
-        self._start = len(_detection.recorder.detections)
+        self._start = len(detection.recorder.detections)
 
 
 @pytest.fixture
@@ -320,15 +317,14 @@ def boundary_guard(request: pytest.FixtureRequest) -> Iterator[Recorded]:
     The test owns what it catches: strict mode does not fail it afterwards
     for detections it asserted on.
     """
-    from ._runtime import detection as _detection
-    from ._runtime import guard as _guard
+    from ._runtime import detection, guard
 
-    started = not _guard.is_enabled()
+    started = not guard.is_enabled()
     if started:
-        _guard.enable("strict")
-    _guard.refresh()
+        guard.enable("strict")
+    guard.refresh()
     try:
-        yield Recorded(len(_detection.recorder.detections))
+        yield Recorded(len(detection.recorder.detections))
     finally:
         if started:
-            _guard.disable()
+            guard.disable()

@@ -25,7 +25,7 @@ from fastapi_boundary import (
     install,
 )
 from fastapi_boundary._common.errors import BlockingCallError
-from fastapi_boundary._runtime import step_timing as _steps
+from fastapi_boundary._runtime import step_timing
 from fastapi_boundary._runtime.monitor import Metric, MonitorConfig
 from fastapi_boundary.middleware import BoundaryMonitorMiddleware
 
@@ -87,7 +87,7 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
 @pytest.fixture(autouse=True)
 def _monitor_stopped() -> Iterator[None]:
     yield
-    assert not _steps.active, "the monitor left step timing on"
+    assert not step_timing.active, "the monitor left step timing on"
     names = {thread.name for thread in threading.enumerate()}
     assert "fastapi-boundary loop watchdog" not in names
 
@@ -322,7 +322,7 @@ def test_the_middleware_can_be_added_by_hand() -> None:
     app.add_middleware(BoundaryMonitorMiddleware, config=config(metrics))
     with TestClient(app) as client:
         assert client.get("/items/1").json() == 1
-        assert _steps.active
+        assert step_timing.active
     assert named(metrics, "boundary.step.blocking")
 
 
@@ -413,7 +413,7 @@ def test_install_runs_one_monitor_without_middleware_and_true_means_defaults() -
     assert monitor.config == MonitorConfig()
     with TestClient(app):
         assert monitor.running
-        assert [name for name in _steps._sinks if name.startswith("monitor:")] == [
+        assert [name for name in step_timing.consumers() if name.startswith("monitor:")] == [
             monitor._sink_name
         ]
     assert not monitor.running

@@ -39,7 +39,7 @@ from fastapi_boundary._common.declarations import TIMED_ATTR
 from fastapi_boundary._common.errors import BlockingCallError
 from fastapi_boundary._common.modes import Mode
 from fastapi_boundary._runtime import detection as detection_module
-from fastapi_boundary._runtime import step_timing as _steps
+from fastapi_boundary._runtime import step_timing
 from fastapi_boundary._runtime.detection import Detection
 from fastapi_boundary._runtime.request_scope import bind_scope, unbind_scope
 
@@ -204,12 +204,12 @@ class EchoRepository(AsyncRepository):
 def caught() -> Iterator[list[Detection]]:
     """Step timing on, reporting into a list; switched off (and checked off) afterwards."""
     found: list[Detection] = []
-    _steps.activate(THRESHOLD, found.append)
+    step_timing.activate(THRESHOLD, found.append)
     try:
         yield found
     finally:
-        _steps.deactivate()
-    assert not _steps.active
+        step_timing.deactivate()
+    assert not step_timing.active
 
 
 def make_app() -> FastAPI:
@@ -366,12 +366,12 @@ def test_strict_report_raises_into_the_request_with_the_full_message() -> None:
         return await FakeAsyncRepository().get(item_id)
 
     detection_module.set_policy("strict")
-    _steps.activate(THRESHOLD, detection_module.report)
+    step_timing.activate(THRESHOLD, detection_module.report)
     try:
         with pytest.raises(BlockingCallError) as raised:
             TestClient(app).get("/items/1?password=hunter2")
     finally:
-        _steps.deactivate()
+        step_timing.deactivate()
         detection_module.set_policy("off")
         detection_module.recorder.clear()
     message = str(raised.value)
@@ -395,7 +395,7 @@ def test_async_endpoints_and_dependencies_are_timed_when_asked(caught: list[Dete
         cpu_loop(BLOCK)  # a blocking endpoint
         return user
 
-    _steps.instrument_app(app)
+    step_timing.instrument_app(app)
     assert TestClient(app).get("/me").json() == "ada"
     assert [d.blocking for d in caught] == [
         "current_user (dependency of /me)",
@@ -419,7 +419,7 @@ def test_dependency_overrides_still_apply_to_timed_dependencies(caught: list[Det
     async def me(user: str = Depends(current_user)) -> str:
         return user
 
-    _steps.instrument_app(app)
+    step_timing.instrument_app(app)
     app.dependency_overrides[current_user] = fake_user
     assert TestClient(app).get("/me").json() == "fake"
     assert caught == []
@@ -494,7 +494,7 @@ def test_correct_async_code_and_offloaded_work_report_nothing(
     def threadpool(item_id: int) -> int:
         return SyncItems().get(item_id)  # a def endpoint: FastAPI's threadpool
 
-    _steps.instrument_app(app)
+    step_timing.instrument_app(app)
     client = TestClient(app)
     assert client.get("/honest").json() == 3
     assert client.get("/aiosqlite").json() == 400000
@@ -518,11 +518,11 @@ def test_off_means_no_wrapper_and_deactivate_restores_every_original() -> None:
         return 1
 
     route_call = app.routes[-1].dependant.call  # type: ignore[attr-defined]
-    assert not _steps.active
+    assert not step_timing.active
     assert FakeAsyncRepository.get is get
 
-    _steps.activate(THRESHOLD, lambda detection: None)
-    _steps.instrument_app(app)
+    step_timing.activate(THRESHOLD, lambda detection: None)
+    step_timing.instrument_app(app)
     try:
 
         class CreatedMeanwhile(AsyncRepository):
@@ -537,14 +537,14 @@ def test_off_means_no_wrapper_and_deactivate_restores_every_original() -> None:
         assert getattr(meanwhile, TIMED_ATTR, False)
         assert app.routes[-1].dependant.call is not route_call  # type: ignore[attr-defined]
     finally:
-        _steps.deactivate()
+        step_timing.deactivate()
     assert FakeAsyncRepository.__dict__["get"] is get
     assert SyncItems.__dict__["get"] is sync_get
     assert EchoRepository.__dict__["static_block"] is static
     assert StreamRepository.__dict__["fake_stream"] is stream
     assert not getattr(CreatedMeanwhile.__dict__["get"], TIMED_ATTR, False)
     assert app.routes[-1].dependant.call is route_call  # type: ignore[attr-defined]
-    assert _steps.timed_apps() == []
+    assert step_timing.timed_apps() == []
 
 
 def test_timed_methods_take_the_same_arguments(caught: list[Detection]) -> None:
@@ -588,8 +588,8 @@ def test_timed_methods_keep_their_identity_for_introspection(caught: list[Detect
 def test_sampling_times_only_the_drawn_calls(monkeypatch: pytest.MonkeyPatch) -> None:
     found: list[Detection] = []
     draws = iter([0.9, 0.1])  # the first call is not drawn at rate 0.5, the second is
-    monkeypatch.setattr(_steps, "_random", lambda: next(draws))
-    _steps.attach("sampled", _steps.Sink(THRESHOLD, found.append, sample_rate=0.5))
+    monkeypatch.setattr(step_timing, "sample_draw", lambda: next(draws))
+    step_timing.attach("sampled", step_timing.Sink(THRESHOLD, found.append, sample_rate=0.5))
     try:
 
         async def main() -> None:
@@ -598,12 +598,12 @@ def test_sampling_times_only_the_drawn_calls(monkeypatch: pytest.MonkeyPatch) ->
 
         asyncio.run(main())
     finally:
-        _steps.detach("sampled")
+        step_timing.detach("sampled")
     assert len(found) == 1
 
 
 @pytest.mark.parametrize("threshold", [-1, 0, "10ms", True])
 def test_a_bad_threshold_is_an_error_at_once(threshold: Any) -> None:
     with pytest.raises(BoundaryError, match=r"activate\(threshold=\.\.\.\) must be a number"):
-        _steps.activate(threshold, lambda detection: None)
-    assert not _steps.active
+        step_timing.activate(threshold, lambda detection: None)
+    assert not step_timing.active

@@ -14,7 +14,6 @@ import collections.abc
 import contextlib
 import functools
 import inspect
-import sys
 import typing
 import weakref
 from collections import ChainMap
@@ -26,6 +25,7 @@ from typing import Any, ForwardRef, cast
 from fastapi import params
 
 from .._common.declarations import BASE_ATTR, OFFLOAD_ATTR, LayerInfo, declared_layer
+from .._common.modules import loaded_module
 from .drivers import driver_info
 
 __all__ = [
@@ -70,7 +70,7 @@ class Unresolved:
 
 
 def _evaluate(expression: str, module: str, localns: Mapping[str, Any]) -> Any:
-    module_obj = sys.modules.get(module)
+    module_obj = loaded_module(module)
     globalns = vars(module_obj) if module_obj is not None else {"__builtins__": __builtins__}
     return eval(_compiled(expression), globalns, localns)
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import functools
 import inspect
-import sys
 import types
 import typing
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, ClassVar, Literal, TypeVar, overload
 
+from .._common import hooks
 from .._common.declarations import (
     BASE_ATTR,
     LAYER_ATTR,
@@ -55,7 +55,6 @@ __all__ = [
 _F = TypeVar("_F", bound=Callable[..., Any])
 _BASE_ATTR = BASE_ATTR
 _PURE_ATTR = PURE_ATTR
-_STEPS_MODULE = "fastapi_boundary._runtime.step_timing"
 _SKIPPED_BASES: frozenset[object] = frozenset({object, typing.Generic})
 ModeLike = Mode | Literal["sync", "async"]
 
@@ -262,9 +261,8 @@ def _declare_class(cls: type, explicit: LayerInfo | None) -> None:
             f"{'Sync' if info.mode is Mode.SYNC else 'Async'}Service)) and declare the subclass."
         ) from error
     registry.remember_layer_class(cls)
-    steps = sys.modules.get(_STEPS_MODULE)  # imported by whoever switches step timing on
-    if steps is not None and steps.active:  # a class created meanwhile is timed too
-        steps.instrument_class(cls)
+    if hooks.on_layer_declared:  # step timing is on: a class created meanwhile is timed too
+        hooks.layer_declared(cls)
     if current_mode() == "off":
         return
     enforce(ModeMismatchError, _method_violations(cls, info))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .._common import fixes
 from .._common.declarations import LayerInfo
 from .._common.modes import CallableShape, Mode, Shape
 from .._common.sites import Site, display_name, site_of
@@ -18,9 +19,9 @@ __all__ = [
     "conflicting_bases",
     "endpoint_mode_mismatch",
     "function_mode_mismatch",
-    "missing_mode",
     "layer_dependency_mismatch",
     "method_mode_mismatch",
+    "missing_mode",
     "route_dependency_mismatch",
     "unresolved_reference",
 ]
@@ -89,18 +90,7 @@ def method_mode_mismatch(
     """R2: a public callable of a layer is of the other mode."""
     method = f"{display_name(owner)}.{name}"
     site = site_of(shape.target)
-    private = "" if name.startswith("__") else f" or name it _{name}"
-    if info.mode is Mode.SYNC:
-        fix = (
-            f"make {name} a plain def (a sync {info.kind} runs in the threadpool and "
-            f"cannot await), or move it to an async layer"
-            + (f"; a private helper may be named _{name}" if private else "")
-        )
-    else:
-        fix = (
-            f"make {name} an async def over an async driver; if it is a pure helper "
-            f"that does no I/O, decorate it with @pure{private}"
-        )
+    fix = fixes.layer_method_fix(name, info.mode.value, info.kind)
     return Violation(
         Rule.R2,
         f"{method} ({site}) is {_shape_words(shape)} but {display_name(owner)} "
@@ -115,35 +105,26 @@ def function_mode_mismatch(function: object, info: LayerInfo, shape: CallableSha
     """R2 for function layers: ``@layer('async')`` on a plain ``def`` and the reverse."""
     name = display_name(function)
     site = site_of(shape.target)
-    wanted = "a plain def" if info.mode is Mode.SYNC else "an async def"
     actual = shape.mode.value if shape.mode else "unknown"
     return Violation(
         Rule.R2,
         f"{name} ({site}) is declared {_a(info.role)} but is {_shape_words(shape)}",
         Party(info.role, name, shape.mode, site),
         None,
-        fix=f"make {name} {wanted}, or declare it @layer('{actual}')",
+        fix=fixes.layer_function_fix(name, info.mode.value, actual),
     )
 
 
 def _mixing_fix(subject: str, subject_info: LayerInfo, other: str, other_info: LayerInfo) -> str:
     """How to repair ``subject`` (of one mode) depending on ``other`` (of the other mode)."""
-    if other_info.kind == "driver":
-        return (
-            f"{other} is a {other_info.advice}: use that in {subject}, or make {subject} "
-            f"{other_info.mode.value} so the whole chain has one mode"
-        )
-    if subject_info.mode is Mode.ASYNC:
-        return (
-            f"give {subject} an async {other_info.kind} (over an async driver such as "
-            f"SQLAlchemy's AsyncSession), or make {subject} a sync {subject_info.kind} so the "
-            f"whole chain stays sync; async code may reach sync code only through one explicit "
-            f"offload at the boundary (to_async(service), or await run_blocking(...))"
-        )
-    return (
-        f"a sync {subject_info.kind} cannot await: give {subject} a sync "
-        f"{other_info.kind} (over a blocking driver), or make {subject} async; never mix "
-        f"an async {other_info.kind} into a sync chain"
+    return fixes.layer_dependency_fix(
+        subject,
+        subject_info.mode.value,
+        subject_info.kind,
+        other,
+        other_info.mode.value,
+        other_info.kind,
+        other_info.advice,
     )
 
 
@@ -170,18 +151,7 @@ def endpoint_mode_mismatch(
     router_mode, router_kind, router_site = router
     name = display_name(endpoint)
     site = site_of(shape.target)
-    if router_mode is Mode.SYNC:
-        fix = (
-            f"make {name} a plain def (FastAPI runs it in the threadpool), or add it to an "
-            f"AsyncRouter if it only awaits async drivers"
-        )
-        if "websocket" in route.lower():
-            fix = f"websocket endpoints are async: add {name} to an AsyncRouter"
-    else:
-        fix = (
-            f"make {name} an async def that awaits async layers, or add it to a SyncRouter "
-            f"if it uses blocking libraries"
-        )
+    fix = fixes.endpoint_mode_fix(name, router_mode.value, websocket="websocket" in route.lower())
     return Violation(
         Rule.R2,
         f"endpoint {name} ({site}) of route {route} is {_shape_words(shape)} but its "
@@ -212,20 +182,10 @@ def route_dependency_mismatch(
     how = ""
     if provided_by is not None and provided_by is not target:
         how = f", provided by {display_name(provided_by)} ({site_of(provided_by)})"
-    if target_info.kind == "driver":
-        fix = f"{other.name} is a {target_info.advice}: use that in {name}"
-    elif consumer.mode is Mode.ASYNC:
-        fix = f"give {name} an async {target_info.kind} instead of {other.name}"
-    else:
-        fix = f"{name} cannot await {other.name}: give it a sync {target_info.kind}"
-    if consumer.mode is Mode.ASYNC:
-        fix += (
-            f", or make {name} a plain def (on a SyncRouter) so the whole request stays sync; "
-            f"an async route may reach sync code only through one explicit offload "
-            f"(a provider returning to_async(service), or await run_blocking(...))"
-        )
-    else:
-        fix += f", or make {name} an async def (on an AsyncRouter)"
+    mode = consumer.mode.value if consumer.mode is not None else ""
+    fix = fixes.endpoint_dependency_fix(
+        name, mode, other.name, target_info.kind, target_info.advice
+    )
     return Violation(
         Rule.R3,
         f"{consumer.describe()} of route {route} depends on {other.describe()}{how}",

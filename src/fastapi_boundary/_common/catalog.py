@@ -36,6 +36,8 @@ __all__ = [
     "lookup_method",
     "parse_entries",
     "reset",
+    "restore",
+    "snapshot",
 ]
 
 Category = Literal["sleep", "file", "net", "db", "subprocess", "cpu", "lock", "input"]
@@ -612,4 +614,16 @@ def reset() -> None:
     """Forget the user's entries (tests)."""
     global _index
     _extra.clear()
+    _index = None
+
+
+def snapshot() -> tuple[BlockingEntry, ...]:
+    """The user's entries now, for `restore` (the guard adds its own for a while)."""
+    return tuple(_extra)
+
+
+def restore(saved: Iterable[BlockingEntry]) -> None:
+    """Make the user's entries exactly ``saved`` (a `snapshot`) again."""
+    global _index
+    _extra[:] = saved
     _index = None

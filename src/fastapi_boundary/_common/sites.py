@@ -16,7 +16,9 @@ import weakref
 from dataclasses import dataclass
 from types import FrameType
 
-__all__ = ["Site", "app_name", "caller_site", "display_name", "site_of"]
+from .modules import loaded_module
+
+__all__ = ["Site", "app_name", "caller_site", "display_name", "relative_path", "site_of"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,8 @@ UNKNOWN = Site("<unknown>")
 
 
 @functools.lru_cache(maxsize=1024)
-def _relative(path: str) -> str:
+def relative_path(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it, else as given."""
     try:
         relative = os.path.relpath(path)
     except ValueError:  # another drive on Windows
@@ -57,7 +60,7 @@ def _class_site(cls: type) -> Site:
 
 
 def _compute_class_site(cls: type) -> Site:
-    module = sys.modules.get(cls.__module__)
+    module = loaded_module(cls.__module__)
     file = getattr(module, "__file__", None)
     if not isinstance(file, str):
         return UNKNOWN
@@ -66,7 +69,7 @@ def _compute_class_site(cls: type) -> Site:
     first_line = cls.__dict__.get("__firstlineno__")  # set by CPython >= 3.13
     if not isinstance(first_line, int):
         first_line = _class_lines(file).get(cls.__qualname__, 0)
-    return Site(_relative(file), first_line)
+    return Site(relative_path(file), first_line)
 
 
 @functools.lru_cache(maxsize=256)
@@ -108,7 +111,7 @@ def site_of(obj: object) -> Site:
         target = target.__func__
     code = getattr(target, "__code__", None)
     if code is not None:
-        return Site(_relative(code.co_filename), code.co_firstlineno)
+        return Site(relative_path(code.co_filename), code.co_firstlineno)
     if inspect.isclass(target):
         return _class_site(target)
     call = getattr(type(target), "__call__", None)  # noqa: B004 - an instance
@@ -151,4 +154,4 @@ def caller_site() -> Site:
         frame = frame.f_back
     if frame is None:
         return UNKNOWN
-    return Site(_relative(frame.f_code.co_filename), frame.f_lineno)
+    return Site(relative_path(frame.f_code.co_filename), frame.f_lineno)

@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar, overload
 import anyio
 import anyio.to_thread
 
+from .._common import fixes
 from .._common.errors import OffloadError
 from .._common.modes import Shape, shape_of
 from .._common.sites import display_name, site_of
@@ -68,9 +69,8 @@ def offload_dependency(dependency: Callable[..., Any], *, limiter: Limiter | str
     shape = shape_of(dependency)
     if shape.shape in (Shape.COROUTINE_FUNCTION, Shape.ASYNC_GENERATOR_FUNCTION):
         raise OffloadError(
-            f"offload_dependency() was given {display_name(dependency)} "
-            f"({site_of(shape.target)}), which is async: FastAPI already awaits it on the event "
-            f"loop. Fix: use it directly in Depends()."
+            fixes.offload_dependency_given_async(display_name(dependency), site_of(shape.target))
+            + "."
         )
     if shape.shape is Shape.NOT_CALLABLE:
         raise OffloadError(f"offload_dependency() needs a callable; got {dependency!r}")

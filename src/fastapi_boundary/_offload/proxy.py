@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
+from .._common import fixes
 from .._common.declarations import declared_layer
 from .._common.errors import OffloadError
 from .._common.modes import Mode, Shape, shape_of
@@ -51,10 +52,8 @@ class AsyncProxy(Generic[S]):
             return attribute
         shape = shape_of(attribute)
         if shape.shape in (Shape.COROUTINE_FUNCTION, Shape.ASYNC_GENERATOR_FUNCTION):
-            raise OffloadError(
-                f"{display_name(attribute)} ({site_of(shape.target)}) is already async; "
-                f"to_async() proxies sync methods. Fix: await it on the object itself."
-            )
+            message = fixes.proxy_given_async_method(display_name(attribute), site_of(shape.target))
+            raise OffloadError(message + ".")
         limiter = self._limiter or resolve_limiter(None, attribute)
         method: Callable[..., Awaitable[Any]] = functools.partial(limiter.run, attribute)
         self.__dict__[name] = method  # later lookups find it without calling __getattr__
@@ -90,8 +89,6 @@ def to_async(service: S, *, limiter: Limiter | str | None = None) -> AsyncProxy[
     if declared is not None and declared[0].mode is Mode.ASYNC:
         info, owner = declared
         raise OffloadError(
-            f"to_async() was given {display_name(owner)} ({site_of(owner)}), an {info.role}: "
-            f"it is async already. Fix: await its methods directly; to_async() is the "
-            f"boundary from async code to sync layers."
+            fixes.to_async_given_async_layer(display_name(owner), site_of(owner), info.role) + "."
         )
     return AsyncProxy(service, resolve_limiter(limiter) if limiter is not None else None)

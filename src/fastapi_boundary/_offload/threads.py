@@ -32,6 +32,7 @@ import anyio.from_thread
 import anyio.to_thread
 from anyio.lowlevel import RunVar
 
+from .._common import fixes, hooks
 from .._common.declarations import BLOCKING_ATTR, LAYER_LIMITER_ATTR
 from .._common.errors import LimiterError, OffloadError
 from .._common.modes import Mode, Shape, shape_of
@@ -88,10 +89,11 @@ def pool_capacity(engine: object, name: str = "?") -> int:
             f"QueuePool); {type(pool).__name__} has none. Fix: pass size= explicitly."
         )
     capacity = int(size()) + max(int(overflow), 0)
-    return _check_size(capacity, f"the pool of Limiter({name!r})")
+    return check_size(capacity, f"the pool of Limiter({name!r})")
 
 
-def _check_size(size: object, what: str) -> int:
+def check_size(size: object, what: str) -> int:
+    """A limiter size: a whole number of threads >= 1 (``what`` names it in the error)."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise LimiterError(
             f"{what} must be a whole number of threads >= 1; got {size!r}. "
@@ -131,7 +133,7 @@ class Limiter:
         self.pool_capacity = pool_capacity(pool, name) if pool is not None else None
         if size is None:
             size = self.pool_capacity or 40
-        self._size = self.declared_size = _check_size(size, f"Limiter({name!r}) size")
+        self._size = self.declared_size = check_size(size, f"Limiter({name!r}) size")
         self._warn_if_larger_than_pool()
         self.abandon_on_cancel = abandon_on_cancel
         self.copy_context_back = copy_context_back
@@ -160,7 +162,7 @@ class Limiter:
 
     @size.setter
     def size(self, value: int) -> None:
-        self._size = _check_size(value, f"Limiter({self.name!r}) size")
+        self._size = check_size(value, f"Limiter({self.name!r}) size")
         self._warn_if_larger_than_pool()
         with contextlib.suppress(RuntimeError):  # no event loop yet: applied on first use
             self._capacity().total_tokens = self._size
@@ -324,20 +326,18 @@ def _checked_options(func: object) -> BlockingOptions | None:
 
 def _check_offloadable(func: object) -> None:
     if inspect.iscoroutine(func) or inspect.isawaitable(func):
-        raise OffloadError(
-            f"run_blocking() was given {type(func).__name__} {func!r}, the result of calling "
-            f"a function. Fix: pass the function and its arguments: "
-            f"await run_blocking(fetch, url), not run_blocking(fetch(url))."
-        )
+        given = f"{type(func).__name__} {func!r}"
+        raise OffloadError(fixes.offload_given_call_result("run_blocking", given) + ".")
     if not callable(func):
         raise OffloadError(f"run_blocking() needs a sync callable; got {type(func).__name__}")
     shape = shape_of(func)
     if shape.shape in (Shape.COROUTINE_FUNCTION, Shape.ASYNC_GENERATOR_FUNCTION):
+        kind = "an async def" if shape.shape is Shape.COROUTINE_FUNCTION else "an async generator"
         raise OffloadError(
-            f"run_blocking() was given {display_name(func)} ({site_of(shape.target)}), which is "
-            f"{'an async def' if shape.shape is Shape.COROUTINE_FUNCTION else 'an async generator'}"
-            f": it would only create a coroutine in the thread. Fix: await it directly; "
-            f"offload only sync (blocking) code."
+            fixes.offload_given_async(
+                "run_blocking", display_name(func), site_of(shape.target), kind
+            )
+            + "."
         )
 
 
@@ -435,18 +435,11 @@ def blocking(
                 Shape.ASYNC_GENERATOR_FUNCTION: "an async generator",
             }.get(shape.shape, f"a {shape.shape.value}")
             raise OffloadError(
-                f"@blocking marks sync functions; {display_name(raw)} ({site_of(raw)}) is {kind}. "
-                f"Fix: an async def is not blocking (await it); put @blocking on the sync "
-                f"function that does the blocking I/O."
+                fixes.marker_on_async(f"{display_name(raw)} ({site_of(raw)})", kind) + "."
             )
         setattr(raw, BLOCKING_ATTR, options)
-        import sys
-
-        guard = sys.modules.get(
-            "fastapi_boundary._runtime.guard"
-        )  # the run-time guard checks it when on
-        if guard is not None and raw is target:
-            return guard.on_marked(target)  # type: ignore[no-any-return]
+        if hooks.on_marked and raw is target:  # the run-time guard is on: it checks it
+            return hooks.marked(target)
         return target
 
     if func is None:
@@ -464,6 +457,12 @@ def check_cancelled() -> None:
         anyio.from_thread.check_cancelled()
     except RuntimeError:  # not in a worker thread: nothing to check against
         return
+
+
+def reset_sizes() -> None:
+    """Every declared limiter back to its declared size (the tests' reset)."""
+    for limiter in _declared.values():
+        limiter._size = limiter.declared_size
 
 
 def limiter_statistics() -> list[LimiterStatistics]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._common.errors import BoundaryError
-from .._common.sites import _relative
+from .._common.sites import relative_path
 from .detection import Detection
 
 __all__ = ["Exemption", "Exemptions", "load_baseline", "parse_exemptions", "write_baseline"]
@@ -118,7 +118,7 @@ def load_baseline(path: str | Path) -> list[Exemption]:
     file = Path(path)
     if not file.exists():
         return []
-    label = f"baseline {_relative(str(file))}"
+    label = f"baseline {relative_path(str(file))}"
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         rows = data["exemptions"]
@@ -149,5 +149,5 @@ def write_baseline(path: str | Path, detections: Iterable[Detection]) -> list[Ex
         json.dumps({"version": BASELINE_VERSION, "exemptions": rows}, indent=2) + "\n",
         encoding="utf-8",
     )
-    label = f"baseline {_relative(str(path))}"
+    label = f"baseline {relative_path(str(path))}"
     return [Exemption(r["name"], r["reason"], r.get("layer"), label) for r in rows]

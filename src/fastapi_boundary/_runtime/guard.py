@@ -2,8 +2,8 @@
 
 For tests and development.  `enable` switches on every line of defence that
 works at run time — the audit hook, catalogue wrappers and re-bound names
-(`_interception`), ``@blocking``/``@cpu_bound`` callables, and step timing
-of layer methods (`_steps`) — and registers the threads that
+(`interception`), ``@blocking``/``@cpu_bound`` callables, and step timing
+of layer methods (`step_timing`) — and registers the threads that
 run an event loop:
 
 - every asyncio loop while ``run_forever`` runs (anyio's test runner,
@@ -28,27 +28,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .._common import catalog as _catalog
+from .._common import catalog, hooks
 from .._common.declarations import LOOP_HOOK_ATTR
 from .._common.errors import BoundaryError
+from .._common.modules import loaded_module
 from .._common.policy import policy_problem
-from . import detection as _detection
-from . import step_timing as _steps
-from .detection import (
-    Detection,
-    GuardMode,
-    Recorder,
-    _loop_threads,
+from . import detection, step_timing
+from .detection import Detection, GuardMode, Recorder, report, set_policy
+from .exemptions import Exemption, Exemptions, load_baseline, parse_exemptions
+from .interception import Interceptor, Target, check, wrap_marked
+from .loop_threads import (
+    LOOP_THREADS,
     get_ident,
     register_loop_thread,
-    report,
-    set_policy,
     suspended,
     unregister_loop_thread,
 )
-from .exemptions import Exemption, Exemptions, load_baseline, parse_exemptions
-from .interception import Interceptor, Target, check, frame_above, wrap_marked
 from .request_scope import bind_scope, unbind_scope
+from .wrappers import frame_above
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -71,7 +68,7 @@ _hook_added = False
 _enabled = False
 _exemptions = Exemptions()
 _allowances: list[Exemptions] = []
-_extra_before: list[_catalog.BlockingEntry] | None = None
+_entries_before: tuple[catalog.BlockingEntry, ...] | None = None
 _own_ident: int | None = None
 _steps_active = False
 _time_endpoints = False
@@ -81,16 +78,16 @@ _endpoint_apps: weakref.WeakSet[Any] = weakref.WeakSet()  # apps whose endpoints
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     __tracebackhide__ = True
     target = _events.get(event)
-    if target is not None and get_ident() in _loop_threads:
+    if target is not None and get_ident() in LOOP_THREADS:
         check(target, frame_above(1), args, {})  # None at a greenlet's or thread's bottom
 
 
-def _exempt(detection: Detection) -> str | None:
+def _exempt(found: Detection) -> str | None:
     for allowance in reversed(_allowances):
-        reason = allowance(detection)
+        reason = allowance(found)
         if reason is not None:
             return reason
-    return _exemptions(detection)
+    return _exemptions(found)
 
 
 def enable(
@@ -112,7 +109,7 @@ def enable(
     also times the steps of every app's async endpoints and dependencies
     (layer methods are always timed), from the app's first request or lifespan.
     """
-    global _hook_added, _enabled, _exemptions, _extra_before, _own_ident, _steps_active
+    global _hook_added, _enabled, _exemptions, _entries_before, _own_ident, _steps_active
     global _time_endpoints
     problem = policy_problem(
         mode, "guard mode", "enable('strict'), enable('warn') or enable('off')."
@@ -129,13 +126,14 @@ def enable(
     if mode == "off":
         return
     try:
-        _steps.activate(threshold, report)  # first: it validates the threshold before patching
+        step_timing.activate(threshold, report)  # first: it validates the threshold
         _steps_active = True
         if blocking:
-            new_entries = _catalog.parse_entries(blocking, "enable(blocking=...)")
-            _extra_before = list(_catalog._extra)
-            _catalog.extend(new_entries)
+            new_entries = catalog.parse_entries(blocking, "enable(blocking=...)")
+            _entries_before = catalog.snapshot()
+            catalog.extend(new_entries)
         _enabled = True
+        hooks.register(hooks.on_marked, wrap_marked)  # a function marked while on is checked too
         _time_endpoints = bool(endpoints)
         _interceptor.refresh()
         with suspended():
@@ -154,22 +152,22 @@ def enable(
 
 def disable() -> None:
     """Switch the guard off and undo every wrapper, re-binding and registration."""
-    global _enabled, _extra_before, _own_ident, _steps_active, _time_endpoints
+    global _enabled, _entries_before, _own_ident, _steps_active, _time_endpoints
     set_policy("off", None)
+    hooks.unregister(hooks.on_marked, wrap_marked)
     _time_endpoints = False
     _endpoint_apps.clear()
     if _steps_active:
-        _steps.deactivate()
+        step_timing.deactivate()
         _steps_active = False
     _events.clear()
     _interceptor.restore()
     if _own_ident is not None:
         unregister_loop_thread(_own_ident)
         _own_ident = None
-    if _extra_before is not None:
-        _catalog.reset()
-        _catalog.extend(_extra_before)
-        _extra_before = None
+    if _entries_before is not None:
+        catalog.restore(_entries_before)
+        _entries_before = None
     _enabled = False
 
 
@@ -193,7 +191,7 @@ def guarded(
         endpoints=endpoints,
     )
     try:
-        yield _detection.recorder
+        yield detection.recorder
     finally:
         disable()
 
@@ -215,7 +213,7 @@ def is_enabled() -> bool:
 
 def recorder() -> Recorder:
     """What the guard reported (and exempted) since the recorder was last cleared."""
-    return _detection.recorder
+    return detection.recorder
 
 
 def exemptions() -> Exemptions:
@@ -246,7 +244,7 @@ def _running_in_loop() -> bool:
     """Whether an asyncio or trio loop runs in this thread right now."""
     if asyncio_running_loop() is not None:
         return True
-    trio = sys.modules.get("trio")
+    trio = loaded_module("trio")
     return trio is not None and bool(trio.lowlevel.in_trio_run())
 
 
@@ -254,15 +252,15 @@ def _running_in_loop() -> bool:
 
 
 def _patch_loops() -> None:
-    asyncio_events = sys.modules.get("asyncio.base_events")
+    asyncio_events = loaded_module("asyncio.base_events")
     if asyncio_events is not None:
         loop_class = asyncio_events.BaseEventLoop
         _patch(loop_class, "run_forever", _registering_run_forever)
-    trio = sys.modules.get("trio")
+    trio = loaded_module("trio")
     if trio is not None:
         _patch(trio, "run", _registering_call)
         _patch(trio.lowlevel, "start_guest_run", _registering_guest_run)
-    applications = sys.modules.get("starlette.applications")
+    applications = loaded_module("starlette.applications")
     if applications is not None:
         _patch(applications.Starlette, "__call__", _registering_app)
 
@@ -323,7 +321,7 @@ def _registering_app(original: Callable[..., Awaitable[None]]) -> Callable[..., 
         refresh()
         if _time_endpoints and self not in _endpoint_apps:
             _endpoint_apps.add(self)
-            _steps.instrument_app(self)
+            step_timing.instrument_app(self)
         ident = register_loop_thread()
         token = bind_scope(scope)
         try:
@@ -333,8 +331,3 @@ def _registering_app(original: Callable[..., Awaitable[None]]) -> Callable[..., 
             unregister_loop_thread(ident)
 
     return __call__
-
-
-def on_marked(func: Any) -> Any:
-    """Called by ``@blocking``/``@cpu_bound`` while the guard is on: the checked function."""
-    return wrap_marked(func) if _enabled else func

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,9 +24,10 @@ from .._audit.enforcement import CheckMode, current_mode
 from .._audit.render import render_table
 from .._common.declarations import INSTALLED_ATTR, MONITOR_ATTR
 from .._common.errors import BoundaryError, BoundaryViolationsError, LimiterError
+from .._common.modules import loaded_module
 from .._common.policy import policy_problem
 from .._common.sites import app_name
-from .._offload.threads import DEFAULT_LIMITER, Limiter, _check_size, resolve_limiter
+from .._offload.threads import DEFAULT_LIMITER, Limiter, check_size, resolve_limiter
 
 if TYPE_CHECKING:
     from .monitor import MonitorConfig
@@ -44,14 +44,14 @@ _MONITOR = MONITOR_ATTR
 def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limiter, int]:
     sizes: dict[Limiter, int] = {}
     if threads is not None:
-        sizes[DEFAULT_LIMITER] = _check_size(threads, "install(threads=...)")
+        sizes[DEFAULT_LIMITER] = check_size(threads, "install(threads=...)")
     if limiters is not None:
         if not isinstance(limiters, Mapping):
             raise LimiterError(
                 f"install(limiters=...) takes a mapping of limiter name to size; got {limiters!r}"
             )
         for name, size in limiters.items():
-            sizes[resolve_limiter(name)] = _check_size(size, f"install(limiters={{{name!r}: ...}})")
+            sizes[resolve_limiter(name)] = check_size(size, f"install(limiters={{{name!r}: ...}})")
     return sizes
 
 
@@ -139,8 +139,9 @@ def install(
                 state = await stack.enter_async_context(inner(lifespan_app))
                 yield state
         finally:
-            processes_module = sys.modules.get("fastapi_boundary._offload.process_pool")
-            if processes_module is not None:  # the pool exists only if something used it
+            # the pool exists only if something imported it: never import it just to stop it
+            processes_module = loaded_module("fastapi_boundary._offload.process_pool")
+            if processes_module is not None:
                 await processes_module.default_process_pool().shutdown()
 
     router.lifespan_context = lifespan

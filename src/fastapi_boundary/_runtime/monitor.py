@@ -6,7 +6,7 @@ Three cheap probes, started and stopped with the app's lifespan:
   it wakes; a watchdog thread samples the loop thread's stack while the
   loop is overdue, so a stall is reported with the route being served and
   the line that held the loop (fastapi-loopguard cannot name the handler);
-- sampled step timing (`_steps`): a fraction of layer calls (and async
+- sampled step timing (`step_timing`): a fraction of layer calls (and async
   endpoints and dependencies) have each synchronous step timed;
 - offload queueing: every limiter's borrowed, waiting and total threads,
   read at each sentinel tick.
@@ -36,8 +36,9 @@ import anyio
 from .._common.errors import BlockingCallError, BoundaryError
 from .._common.sites import Site
 from .._offload.threads import limiter_statistics
-from . import step_timing as _steps
-from .detection import Detection, caller_frame, format_message, site_of_frame
+from . import step_timing
+from .attribution import caller_frame, site_of_frame
+from .detection import Detection, format_message
 from .request_scope import route_on_stack
 from .stack_samples import Watchdog
 
@@ -69,7 +70,7 @@ MetricsCallback = Callable[[Metric], None]
 
 
 def _seconds(value: object, what: str) -> float:
-    return _steps.check_threshold(value, f"MonitorConfig({what}=...)")
+    return step_timing.check_threshold(value, f"MonitorConfig({what}=...)")
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ class MonitorConfig:
     raise_errors: bool = False
 
     def __post_init__(self) -> None:
-        _steps.check_rate(self.sample_rate, "MonitorConfig(sample_rate=...)")
+        step_timing.check_rate(self.sample_rate, "MonitorConfig(sample_rate=...)")
         for name in ("step_threshold", "lag_interval", "lag_threshold", "log_every"):
             _seconds(getattr(self, name), name)
         if self.metrics is not None and not callable(self.metrics):
@@ -208,10 +209,10 @@ class Monitor:
         if meter is None and config.opentelemetry:
             meter = _default_meter()
         self.otel = None if meter is None else _Otel(meter)
-        sink = _steps.Sink(config.step_threshold, self._on_detection, config.sample_rate)
-        _steps.attach(self._sink_name, sink)
+        sink = step_timing.Sink(config.step_threshold, self._on_detection, config.sample_rate)
+        step_timing.attach(self._sink_name, sink)
         if config.endpoints and app is not None:
-            _steps.instrument_app(app)
+            step_timing.instrument_app(app)
         self._loop_thread = threading.get_ident()
         self._beat = perf_counter()
         tick = min(max(config.lag_threshold / 2, 0.005), 0.25)
@@ -221,7 +222,7 @@ class Monitor:
 
     def stop(self) -> None:
         self.running = False
-        _steps.detach(self._sink_name)
+        step_timing.detach(self._sink_name)
         if self._watchdog is not None:
             self._watchdog.stop()
             self._watchdog = None

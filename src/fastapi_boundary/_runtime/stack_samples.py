@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from types import CodeType, FrameType
 
-from .._common.sites import Site, _relative
+from .._common.sites import Site, relative_path
 
 __all__ = ["Sample", "Watchdog", "sample_thread", "threads_running"]
 
@@ -32,7 +32,7 @@ class Sample:
         """The line the innermost frame running ``code`` was at."""
         for frame_code, line in self.frames:
             if frame_code is code:
-                return Site(_relative(frame_code.co_filename), line)
+                return Site(relative_path(frame_code.co_filename), line)
         return None
 
     def codes(self) -> set[CodeType]:

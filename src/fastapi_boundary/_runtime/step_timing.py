@@ -31,13 +31,18 @@ from time import perf_counter
 from typing import Any
 
 from .._audit import registry
+from .._common import hooks
 from .._common.declarations import LAYER_ATTR, TIMED_ATTR, LayerInfo
 from .._common.errors import BoundaryError
 from .._common.modes import Mode, Shape, shape_of
+from .._common.modules import loaded_module
 from .._common.sites import Site, display_name, site_of
-from .detection import Detection, _loop_threads, is_loop_thread, site_of_frame
+from .attribution import site_of_frame
+from .detection import Detection
+from .loop_threads import is_loop_thread, registered_threads
 from .request_scope import route_here
 from .stack_samples import Sample, Watchdog, sample_thread, threads_running
+from .wrappers import coroutine_wrapper
 
 __all__ = [
     "Sink",
@@ -47,10 +52,13 @@ __all__ = [
     "check_rate",
     "check_threshold",
     "claim",
+    "consumers",
     "deactivate",
     "detach",
     "instrument_app",
     "instrument_class",
+    "reset",
+    "sample_draw",
     "timed_apps",
 ]
 
@@ -113,7 +121,9 @@ _claims: deque[tuple[float, float]] = deque(maxlen=64)
 # The watchdog's stack samples of threads caught inside a timed step, newest last.
 _samples: deque[Sample] = deque(maxlen=16)
 _watchdog: Watchdog | None = None
-_random = random.random
+#: The draw compared with the sample rate when a call is made (a test replaces it to choose
+#: which calls are timed); read when a method is wrapped, so the call pays no lookup.
+sample_draw = random.random
 
 
 @dataclass(frozen=True)
@@ -219,71 +229,10 @@ def _drive(coro: Coroutine[Any, Any, Any], spec: _Spec) -> Generator[Any, Any, A
 _DRIVE_CODE = _drive.__code__
 
 
-_EXACT_TEMPLATE = """
-def make(_boundary_function, _boundary_spec, _boundary_drive, _boundary_draw, _boundary_rate):
-    async def timed({params}):
-        {sampling}return await _boundary_drive(_boundary_function({params}), _boundary_spec)
-    return timed
-"""
-_SAMPLING = (
-    "if _boundary_draw() >= _boundary_rate:\n"
-    "            return await _boundary_function({params})\n"
-    "        "
-)
-_PLAIN_PARAMETERS = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
-
-
-def _exact_parameters(function: types.FunctionType) -> str | None:
-    """``"self, item_id"`` when the wrapper can repeat the signature (no packing of arguments).
-
-    Forwarding ``*args, **kwargs`` builds a tuple and a dict on every call;
-    a wrapper with the function's own positional-or-keyword parameters (and
-    its defaults) passes them straight on.
-    """
-    code = function.__code__
-    if code.co_flags & _PLAIN_PARAMETERS or code.co_kwonlyargcount or code.co_posonlyargcount:
-        return None
-    names = code.co_varnames[: code.co_argcount]
-    if any(name.startswith("_boundary_") or not name.isidentifier() for name in names):
-        return None
-    return ", ".join(names)
-
-
 def _timed(spec: _Spec) -> Callable[..., Any]:
-    """The async wrapper: an ``async def`` that awaits the method's coroutine, driven.
-
-    A real coroutine function, so ``asyncio.create_task``, anyio's
-    ``start_soon`` and ``inspect.iscoroutinefunction`` see what they expect.
-    """
+    """The async wrapper: an ``async def`` that awaits the method's coroutine, driven."""
     function = spec.function
-    rate, draw = _rate, _random
-    params = _exact_parameters(function) if type(function) is types.FunctionType else None
-    timed: Callable[..., Any]
-    if params is not None:
-        sampling = _SAMPLING.format(params=params) if rate < 1.0 else ""
-        namespace: dict[str, Any] = {}
-        exec(_EXACT_TEMPLATE.format(params=params, sampling=sampling), namespace)
-        timed = namespace["make"](function, spec, _drive, draw, rate)
-        timed.__defaults__ = function.__defaults__
-        # Where the method is defined, as code that reads ``Layer.method.__code__`` expects.
-        original = function.__code__
-        timed.__code__ = timed.__code__.replace(
-            co_filename=original.co_filename,
-            co_firstlineno=original.co_firstlineno,
-            co_name=original.co_name,
-        )
-    elif rate >= 1.0:
-
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            return await _drive(function(*args, **kwargs), spec)
-
-    else:
-
-        async def timed(*args: Any, **kwargs: Any) -> Any:
-            if draw() >= rate:
-                return await function(*args, **kwargs)
-            return await _drive(function(*args, **kwargs), spec)
-
+    timed = coroutine_wrapper(function, spec, _drive, sample_draw, _rate)
     functools.update_wrapper(timed, function)
     setattr(timed, TIMED_ATTR, True)
     return timed
@@ -324,7 +273,7 @@ class _TimedAsyncGenerator:
 def _timed_generator(spec: _Spec) -> Callable[..., Any]:
     """The wrapper of an async generator method: the generator it returns is driven."""
     function = spec.function
-    rate, draw = _rate, _random
+    rate, draw = _rate, sample_draw
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         if rate < 1.0 and draw() >= rate:
@@ -340,7 +289,7 @@ def _on_loop_thread() -> bool:
     """Whether an event loop runs in this thread (asyncio, or trio; worker threads never)."""
     if is_loop_thread() or asyncio._get_running_loop() is not None:
         return True
-    trio = sys.modules.get("trio")
+    trio = loaded_module("trio")
     return trio is not None and bool(trio.lowlevel.in_trio_run())
 
 
@@ -362,7 +311,7 @@ def _report_call(spec: _Spec, frame: types.FrameType | None) -> None:
 def _checked(spec: _Spec) -> Callable[..., Any]:
     """The sync wrapper: a sync layer method called on a loop thread is reported, then run."""
     function = spec.function
-    rate, draw = _rate, _random
+    rate, draw = _rate, sample_draw
 
     def checked(*args: Any, **kwargs: Any) -> Any:
         if not _on_loop_thread() or (rate < 1.0 and draw() >= rate):
@@ -539,7 +488,7 @@ def _tick() -> None:
     """
     now = perf_counter()
     with contextlib.suppress(Exception):  # a sample is a nicety: never kill the watchdog
-        for ident in threads_running(_DRIVE_CODE, loop_threads()):
+        for ident in threads_running(_DRIVE_CODE, registered_threads()):
             sample = sample_thread(ident, now)
             if sample is not None:
                 _samples.append(sample)
@@ -553,6 +502,7 @@ def _apply() -> None:
         _watchdog = None
     active = bool(_sinks)
     if not active:
+        hooks.unregister(hooks.on_layer_declared, instrument_class)
         _apps.clear()
         _threshold, _rate = float("inf"), 1.0
         return
@@ -560,6 +510,7 @@ def _apply() -> None:
     _rate = max(sink.sample_rate for sink in _sinks.values())
     for cls in registry.layer_classes():
         instrument_class(cls)
+    hooks.register(hooks.on_layer_declared, instrument_class)  # a class declared meanwhile too
     for app in list(_apps):
         _instrument_routes(app)
     _watchdog = Watchdog(
@@ -580,6 +531,17 @@ def detach(name: str) -> None:
         _apply()
 
 
+def consumers() -> list[str]:
+    """The names of the consumers attached (``"guard"``, ``"monitor:..."``)."""
+    return list(_sinks)
+
+
+def reset() -> None:
+    """Detach every consumer: timing off, every original back (the tests' reset)."""
+    _sinks.clear()
+    _apply()
+
+
 def activate(threshold: float, report: Report) -> None:
     """Switch step timing on for the guard: steps of ``threshold`` s or more go to ``report``."""
     attach("guard", Sink(check_threshold(threshold, "activate(threshold=...)"), report))
@@ -588,11 +550,6 @@ def activate(threshold: float, report: Report) -> None:
 def deactivate() -> None:
     """Switch the guard's step timing off (the monitor's, if any, stays)."""
     detach("guard")
-
-
-def loop_threads() -> list[int]:
-    """Threads registered as running an event loop (empty: look at every thread)."""
-    return list(_loop_threads)
 
 
 def claim(seconds: float) -> None:

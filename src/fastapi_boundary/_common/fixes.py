@@ -1,0 +1,280 @@
+"""The fix texts and the message parts every wing shares: one voice for one mistake.
+
+A mistake reads the same wherever it is caught: at import time, in
+``check_app`` and the CLI, in the offloads and the run-time guard, and in the
+mypy plugin.  Pure string functions, with modes as ``"sync"``/``"async"``:
+nothing here imports FastAPI, anyio or pydantic (the mypy plugin uses them).
+
+Conventions: a name is written as given (the run time passes
+``display_name``, the plugin a source-like text); ``site`` is the
+``file:line`` of a definition, or ``""`` where the report gives the place
+itself (a mypy error does); no text ends with a period (a `Violation` prints
+``fix: ...``, the guard and the raising sites add the period).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "a",
+    "async_from_sync",
+    "at",
+    "blocking_call_fix",
+    "cannot_mark",
+    "endpoint_dependency_fix",
+    "endpoint_mode_fix",
+    "layer_dependency_fix",
+    "layer_function_fix",
+    "layer_method_fix",
+    "marker_on_async",
+    "offload_dependency_given_async",
+    "offload_given_async",
+    "offload_given_call_result",
+    "offload_marked",
+    "process_target_async",
+    "process_target_generator",
+    "process_target_nested",
+    "proxy_given_async_method",
+    "sync_layer_call_fix",
+    "to_async_given_async_layer",
+]
+
+
+def a(noun: str) -> str:
+    """``a sync service`` / ``an async service``."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def at(site: object) -> str:
+    """`` (file:line)`` after a name; nothing when the site is empty."""
+    text = str(site) if site is not None else ""
+    return f" ({text})" if text else ""
+
+
+def _await(name: str, kind: str) -> str:
+    """How async code uses an async callable: ``await f(...)``, or ``async for`` a generator."""
+    if "generator" in kind:
+        return f"`async for ... in {name}(...)`"
+    return f"`await {name}(...)`"
+
+
+# --- R2: a callable of the other mode -------------------------------------------------------
+
+
+def layer_method_fix(name: str, mode: str, kind: str) -> str:
+    """R2: public method ``name`` of a ``mode`` layer (a ``kind``) is of the other mode."""
+    private = not name.startswith("__")
+    if mode == "sync":
+        return (
+            f"make {name} a plain def (a sync {kind} runs in the threadpool and cannot await), "
+            f"or move it to an async layer"
+            + (f"; a private helper may be named _{name}" if private else "")
+        )
+    return (
+        f"make {name} an async def over an async driver; if it is a pure helper that does no "
+        f"I/O, decorate it with @pure" + (f" or name it _{name}" if private else "")
+    )
+
+
+def layer_function_fix(name: str, declared: str, actual: str) -> str:
+    """R2 for function layers: ``@layer('async')`` on a plain ``def``, and the reverse."""
+    wanted = "a plain def" if declared == "sync" else "an async def"
+    return f"make {name} {wanted}, or declare it @layer('{actual}')"
+
+
+def endpoint_mode_fix(name: str, router_mode: str, *, websocket: bool = False) -> str:
+    """R2 for routers: endpoint ``name`` is not of its ``SyncRouter``/``AsyncRouter``'s mode."""
+    if websocket:
+        if router_mode == "sync":
+            return f"websocket endpoints are async: add {name} to an AsyncRouter"
+        return f"websocket endpoints are async: make {name} an async def"
+    if router_mode == "sync":
+        return (
+            f"make {name} a plain def (FastAPI runs it in the threadpool), or add it to an "
+            f"AsyncRouter if it only awaits async drivers"
+        )
+    return (
+        f"make {name} an async def that awaits async layers, or add it to a SyncRouter "
+        f"if it uses blocking libraries"
+    )
+
+
+# --- R3: a dependency of the other mode -----------------------------------------------------
+
+
+def _driver(other: str, advice: str | None) -> str:
+    return f"{other} is a {advice or 'driver of the other mode'}"
+
+
+def layer_dependency_fix(
+    subject: str,
+    mode: str,
+    kind: str,
+    other: str,
+    other_mode: str,
+    other_kind: str,
+    advice: str | None = None,
+) -> str:
+    """R3: layer ``subject`` (``mode`` ``kind``) depends on ``other``, of the other mode.
+
+    ``other`` is a layer or a driver; ``advice`` is a known driver's: what it
+    is and its counterpart.
+    """
+    if other_kind == "driver":
+        return (
+            f"{_driver(other, advice)}: use that in {subject}, or make {subject} "
+            f"{other_mode} so the whole chain has one mode"
+        )
+    if mode == "async":
+        return (
+            f"give {subject} an async {other_kind} (over an async driver such as "
+            f"SQLAlchemy's AsyncSession), or make {subject} a sync {kind} so the "
+            f"whole chain stays sync; async code may reach sync code only through one explicit "
+            f"offload at the boundary (to_async(service), or await run_blocking(...))"
+        )
+    return (
+        f"a sync {kind} cannot await: give {subject} a sync "
+        f"{other_kind} (over a blocking driver), or make {subject} async; never mix "
+        f"an async {other_kind} into a sync chain"
+    )
+
+
+def endpoint_dependency_fix(
+    name: str, mode: str, other: str, other_kind: str, advice: str | None = None
+) -> str:
+    """R3 for routes: endpoint (or dependency) ``name`` receives ``other``, of the other mode."""
+    if other_kind == "driver":
+        fix = f"{_driver(other, advice)}: use that in {name}"
+    elif mode == "async":
+        fix = f"give {name} an async {other_kind} instead of {other}"
+    else:
+        fix = f"{name} cannot await {other}: give it a sync {other_kind}"
+    if mode == "async":
+        return fix + (
+            f", or make {name} a plain def (on a SyncRouter) so the whole request stays sync; "
+            f"an async route may reach sync code only through one explicit offload "
+            f"(a provider returning to_async(service), or await run_blocking(...))"
+        )
+    return fix + f", or make {name} an async def (on an AsyncRouter)"
+
+
+# --- blocking calls in async code -----------------------------------------------------------
+
+
+def offload_marked(marker: str, callee: str) -> str:
+    """How async code runs a ``@blocking`` (a thread) or ``@cpu_bound`` (a process) callable."""
+    if marker == "@cpu_bound":
+        return f"run it in a worker process: `await run_cpu({callee}, ...)`"
+    return f"offload it: `await run_blocking({callee}, ...)`"
+
+
+def sync_layer_call_fix(receiver: str, method: str) -> str:
+    """How async code calls method ``method`` of a sync layer ``receiver``: one explicit offload."""
+    return (
+        f"offload it: `await run_blocking({receiver}.{method}, ...)` or use `to_async({receiver})`"
+    )
+
+
+def blocking_call_fix(fix: str, caller: str | None = None) -> str:
+    """``fix`` for a blocking call, or the way out for the whole caller: a ``def``.
+
+    FastAPI runs a ``def`` endpoint in its threadpool.  ``caller`` names the
+    function when it is known (the plugin); the guard says "the endpoint".
+    """
+    if caller is None:
+        return f"{fix}, or make the endpoint `def`"
+    return f"{fix}, or make {caller} a plain def"
+
+
+def async_from_sync(caller: str, where: str, callee: str, role: str, kind: str) -> str:
+    """Sync code (``caller``, in ``where``) calls async ``callee`` of a ``role``: never awaited."""
+    return (
+        f"{caller} ({where}) calls {callee} of {a(role)} without awaiting it: sync code cannot "
+        f"await, so the coroutine never runs. Fix: depend on a sync {kind} there, or call it "
+        f"from async code (an async layer, an async def endpoint) and await it"
+    )
+
+
+# --- markers and offloads refusing what they cannot run -------------------------------------
+
+
+def marker_on_async(name: str, kind: str = "an async def") -> str:
+    """``@blocking`` on ``name`` (with its site, if any), which is ``kind``: not a sync function."""
+    return (
+        f"@blocking marks sync functions; {name} is {kind}. Fix: an async def is not blocking "
+        f"(await it); put @blocking on the sync function that does the blocking I/O"
+    )
+
+
+def cannot_mark(name: str, reason: str, fix: str) -> str:
+    """``@cpu_bound`` refusing ``name``: a worker process could not import or run it."""
+    return f"@cpu_bound cannot mark {name}: it is {reason}. Fix: {fix}"
+
+
+def process_target_async(kind: str) -> tuple[str, str]:
+    """Why an ``async def`` (or async generator) cannot run in a worker process, and the fix."""
+    return (
+        f"{kind}; CPU-bound work is sync, and in a worker it would only create a coroutine",
+        "make it a def (await any I/O in the caller, then run_cpu the computation)",
+    )
+
+
+def process_target_generator() -> tuple[str, str]:
+    """Why a generator function cannot run in a worker process, and the fix."""
+    return (
+        "a generator function; the generator it returns cannot be sent back",
+        "return a list (or run_cpu one chunk per call)",
+    )
+
+
+def process_target_nested(outer: str) -> tuple[str, str]:
+    """Why a function defined inside ``outer`` cannot run in a worker process, and the fix."""
+    return (
+        f"defined inside {outer}(): a worker imports functions by module and name, and a "
+        f"nested function or closure has none",
+        "move it to module level and pass what it uses as arguments (a decorator's wrapper "
+        "needs functools.wraps)",
+    )
+
+
+def offload_given_async(
+    offload: str, name: str, site: object = "", kind: str = "an async def", *, process: bool = False
+) -> str:
+    """``run_blocking()`` (any offload) handed ``name``, an ``async def``: it would never run."""
+    worker = "a worker process" if process else "a worker thread"
+    return (
+        f"{offload}() was given {name}{at(site)}, which is {kind}: {worker} would only create "
+        f"its coroutine, never run it. Fix: {_await(name, kind)} directly; offload only sync "
+        f"(blocking) code"
+    )
+
+
+def offload_given_call_result(offload: str, given: str) -> str:
+    """``run_blocking(fetch(url))``: the offload was handed a call's result, not the function."""
+    return (
+        f"{offload}() was given {given}, the result of calling a function. Fix: pass the "
+        f"function and its arguments: await {offload}(fetch, url), not {offload}(fetch(url))"
+    )
+
+
+def proxy_given_async_method(name: str, site: object = "") -> str:
+    """``to_async(obj).method`` where ``method`` is async already."""
+    return (
+        f"{name}{at(site)} is already async; to_async() proxies sync methods. Fix: await it on "
+        f"the object itself, without to_async()"
+    )
+
+
+def to_async_given_async_layer(name: str, site: object, role: str) -> str:
+    """``to_async(layer)`` for an async layer."""
+    return (
+        f"to_async() was given {name}{at(site)}, {a(role)}: it is async already. Fix: await its "
+        f"methods directly; to_async() is the boundary from async code to sync layers"
+    )
+
+
+def offload_dependency_given_async(name: str, site: object) -> str:
+    """``offload_dependency()`` for an async dependency: FastAPI awaits it already."""
+    return (
+        f"offload_dependency() was given {name}{at(site)}, which is async: FastAPI already "
+        f"awaits it on the event loop. Fix: use it directly in Depends()"
+    )
