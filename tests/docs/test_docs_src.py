@@ -95,7 +95,7 @@ WRONG: dict[str, tuple[type[BoundaryError], str, str]] = {
 OFFLOAD_WRONG: dict[str, tuple[type[BaseException], str]] = {
     "docs_src.offload.blocking_wrong": (OffloadError, "Fix: an async def is not blocking"),
     "docs_src.offload.cancel_wrong": (TimeoutError, ""),
-    "docs_src.offload.choose_wrong": (OffloadError, "Fix: await it directly"),
+    "docs_src.offload.choose_wrong": (OffloadError, "Fix: `await fetch_rate(...)` directly"),
     "docs_src.offload.context_wrong": (LookupError, "ContextVar name='tenant'"),
     "docs_src.offload.cpu_wrong": (ProcessTargetError, "a nested function or closure has none"),
     "docs_src.offload.crash_wrong": (WorkerCrashedError, "was killed by SIGKILL"),

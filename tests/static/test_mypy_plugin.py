@@ -13,12 +13,24 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import pytest
 from mypy import api
 
+from fastapi_boundary import (
+    ModeMismatchError,
+    OffloadError,
+    ProcessTargetError,
+    SyncRepository,
+    blocking,
+    cpu_bound,
+    run_blocking,
+    to_async,
+)
 from fastapi_boundary import mypy as boundary_mypy
 
 pytestmark = pytest.mark.timeout(300)
@@ -132,17 +144,87 @@ def _line_of(name: str, snippet: str) -> int:
 def test_messages_name_the_parties_their_modes_and_the_fix(case_run: Run) -> None:
     messages = {(e.file, e.line): e.message for e in case_run.errors}
     cases = "blocking_calls.py"
+    # a method of an async service stays async: no "make it a plain def" there
     assert messages[cases, _line_of(cases, "return self.repo.get(1)")] == (
         '"ItemService.list" (async) calls blocking "ItemRepository.get" of sync repository '
-        "ItemRepository; offload it: await run_blocking(self.repo.get, ...) or use "
-        "to_async(self.repo), or make ItemService.list a plain def"
+        "ItemRepository; offload it: `await run_blocking(self.repo.get, ...)` or use "
+        "`to_async(self.repo)`"
     )
     session = messages[cases, _line_of(cases, "session.commit()")]
     assert session.startswith(
         '"catalogue" (async) calls blocking "sqlalchemy.orm.session.Session.commit" (db)'
     )
     assert "AsyncSession" in session
-    assert "await run_cpu(crunch, ...)" in messages[cases, _line_of(cases, "crunch(1)")]
+    assert messages[cases, _line_of(cases, "crunch(1)")].endswith(
+        "run it in a worker process: `await run_cpu(crunch, ...)`, or make markers a plain def"
+    )
+    offloads = "offloads.py"
+    assert messages[offloads, _line_of(offloads, "run_cpu(coroutine_function)")] == (
+        "run_cpu() was given coroutine_function, which is an async def: a worker process would "
+        "only create its coroutine, never run it. Fix: `await coroutine_function(...)` "
+        "directly; offload only sync (blocking) code"
+    )
+    sync = "async_from_sync.py"
+    assert messages[sync, _line_of(sync, "return self.repo.get()")] == (
+        "Reports.total (sync service Reports) calls AsyncRepo.get of an async repository "
+        "AsyncRepo without awaiting it: sync code cannot await, so the coroutine never runs. "
+        "Fix: depend on a sync repository there, or call it from async code (an async layer, "
+        "an async def endpoint) and await it"
+    )
+
+
+def _without_sites(message: str) -> str:
+    """A run-time message as the plugin words it: mypy gives the place, so no ``(file:line)``."""
+    return re.sub(r" \([^()]*:\d+\)", "", message).removesuffix(".")
+
+
+def test_the_plugin_words_a_mistake_as_the_run_time_does(case_run: Run) -> None:
+    """One voice: the run time's refusal, without its sites, is the plugin's message (or fix)."""
+    messages = {(e.file, e.line): e.message for e in case_run.errors}
+
+    def raised(error: type[Exception], action: Callable[[], object]) -> str:
+        with pytest.raises(error) as caught:
+            action()
+        return str(caught.value)
+
+    async def coroutine_function() -> int:
+        return 1
+
+    offloaded = raised(OffloadError, lambda: anyio.run(run_blocking, coroutine_function))
+    line = _line_of("offloads.py", "run_blocking(coroutine_function)")
+    assert messages["offloads.py", line] == _without_sites(offloaded)
+
+    async def fetch() -> None: ...
+
+    async def crunch() -> None: ...
+
+    marked = raised(OffloadError, lambda: blocking(fetch))
+    assert messages["markers.py", _line_of("markers.py", "async def fetch()")] == (
+        _without_sites(marked)
+    )
+    refused = raised(ProcessTargetError, lambda: cpu_bound(crunch))
+    assert messages["markers.py", _line_of("markers.py", "async def crunch()")] == (
+        _without_sites(refused)
+    )
+
+    class Pricing:
+        async def sneaky(self) -> int:
+            return 1
+
+    proxied = raised(OffloadError, lambda: to_async(Pricing()).sneaky)
+    assert messages["proxy.py", _line_of("proxy.py", "await proxy.sneaky()")] == (
+        _without_sites(proxied)
+    )
+
+    def define() -> None:
+        class FakeAsyncRepository(SyncRepository):
+            async def fetch(self, book_id: int) -> int:
+                return book_id
+
+    with pytest.raises(ModeMismatchError) as caught:
+        define()
+    line = _line_of("layer_mode.py", "async def fetch(self, book_id: int)")
+    assert messages["layer_mode.py", line].endswith(f"; {caught.value.violations[0].fix}")
 
 
 def _without_async(source: str) -> str:

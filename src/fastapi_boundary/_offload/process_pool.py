@@ -47,6 +47,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 
 import anyio
 
+from .._common import fixes, hooks
 from .._common.declarations import CPU_BOUND_ATTR
 from .._common.errors import (
     ProcessPicklingError,
@@ -56,6 +57,7 @@ from .._common.errors import (
     WorkerCrashedError,
 )
 from .._common.modes import Shape, shape_of
+from .._common.modules import loaded_module
 from .._common.sites import display_name, site_of
 from . import process_worker as protocol
 
@@ -137,15 +139,9 @@ def _problem(obj: object, *, decorating: bool) -> tuple[str, str] | None:
     shape = shape_of(obj).shape
     if shape in (Shape.COROUTINE_FUNCTION, Shape.ASYNC_GENERATOR_FUNCTION):
         kind = "an async def" if shape is Shape.COROUTINE_FUNCTION else "an async generator"
-        return (
-            f"{kind}; CPU-bound work is sync, and in a worker it would only create a coroutine",
-            "make it a def (await any I/O in the caller, then run_cpu the computation)",
-        )
+        return fixes.process_target_async(kind)
     if shape is Shape.GENERATOR_FUNCTION:
-        return (
-            "a generator function; the generator it returns cannot be sent back",
-            "return a list (or run_cpu one chunk per call)",
-        )
+        return fixes.process_target_generator()
     if obj.__name__ == "<lambda>":
         return (
             "a lambda, which has no name a worker process can import",
@@ -153,13 +149,8 @@ def _problem(obj: object, *, decorating: bool) -> tuple[str, str] | None:
         )
     if "<locals>" in obj.__qualname__:
         outer = obj.__qualname__.rsplit(".<locals>.", 1)[0]
-        return (
-            f"defined inside {outer}(): a worker imports functions by module and name, and a "
-            f"nested function or closure has none",
-            "move it to module level and pass what it uses as arguments (a decorator's wrapper "
-            "needs functools.wraps)",
-        )
-    module = sys.modules.get(obj.__module__) if isinstance(obj.__module__, str) else None
+        return fixes.process_target_nested(outer)
+    module = loaded_module(obj.__module__) if isinstance(obj.__module__, str) else None
     if module is None:
         return (
             f"its module {obj.__module__!r} is not imported, so a worker cannot import it either",
@@ -182,7 +173,7 @@ def _main_alias() -> str | None:
     ``python -m pkg`` runs ``pkg/__main__.py``, which usually starts the
     program at import: a worker must not import it.
     """
-    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    spec = getattr(loaded_module("__main__"), "__spec__", None)
     name = getattr(spec, "name", None)
     if not isinstance(name, str) or name == "__main__" or name.endswith(".__main__"):
         return None
@@ -218,9 +209,7 @@ def _reference(func: object) -> tuple[str, str]:
         pass
     if inspect.iscoroutine(func) or inspect.isawaitable(func):
         raise ProcessTargetError(
-            f"run_cpu() was given {type(func).__name__} {func!r}, the result of calling a "
-            f"function. Fix: pass the function and its arguments: await run_cpu(f, x), "
-            f"not run_cpu(f(x))."
+            fixes.offload_given_call_result("run_cpu", f"{type(func).__name__} {func!r}") + "."
         )
     if not callable(func):
         raise ProcessTargetError(f"run_cpu() needs a function; got {type(func).__name__} {func!r}")
@@ -268,15 +257,10 @@ def cpu_bound(func: F, /) -> F:
     raw = _raw_function(func)
     problem = _problem(raw, decorating=True)
     if problem is not None:
-        raise ProcessTargetError(
-            f"@cpu_bound cannot mark {_describe(raw)}: it is {problem[0]}. Fix: {problem[1]}."
-        )
+        raise ProcessTargetError(fixes.cannot_mark(_describe(raw), *problem) + ".")
     setattr(raw, CPU_BOUND_ATTR, True)
-    guard = sys.modules.get(
-        "fastapi_boundary._runtime.guard"
-    )  # the run-time guard checks it when on
-    if guard is not None and raw is func:
-        return guard.on_marked(func)  # type: ignore[no-any-return]
+    if hooks.on_marked and raw is func:  # the run-time guard is on: it checks it
+        return hooks.marked(func)
     return func
 
 
@@ -620,8 +604,8 @@ class ProcessPool:
             with anyio.CancelScope(shield=True):
                 for worker in self._old_workers(generation):
                     worker.stop = (
-                        f"was killed: the pool was shut down and the call ran longer than "
-                        f"{grace_period} s"
+                        f"was killed by the pool's shutdown (still busy after the "
+                        f"{grace_period} s grace period)"
                     )
                     worker.process.kill()
                 with anyio.move_on_after(_REAP_KILL_AFTER):
@@ -774,13 +758,18 @@ class ProcessPool:
             await _receive(worker.recv_fd)
         except _WorkerDied:
             returncode = await self._discard(worker)
-            raise WorkerCrashedError(
-                f"a worker process (pid {worker.pid}) {_exit_cause(returncode)} while starting"
-                f"{f', before it could run {_describe(func)}' if func is not None else ''}. "
-                f"Its stderr says why. Fix: check that {sys.executable} starts and that "
-                f"the modules on sys.path import without error.",
-                exitcode=returncode,
-            ) from None
+            before = f", before it could run {_describe(func)}" if func is not None else ""
+            if worker.stop:  # our own shutdown killed it: no crash to investigate
+                message = (
+                    f"a worker process (pid {worker.pid}) {worker.stop} while starting{before}."
+                )
+            else:
+                message = (
+                    f"a worker process (pid {worker.pid}) {_exit_cause(returncode)} while "
+                    f"starting{before}. Its stderr says why. Fix: check that {sys.executable} "
+                    f"starts and that the modules on sys.path import without error."
+                )
+            raise WorkerCrashedError(message, exitcode=returncode) from None
         worker.ready = True
 
     async def _exchange(
@@ -797,10 +786,15 @@ class ProcessPool:
                 await self._discard(worker)
                 raise
             returncode = await self._discard(worker)
-            cause = worker.stop or f"{_exit_cause(returncode)} while running it"
+            if worker.stop:  # our own shutdown killed it: say so, not what a SIGKILL may mean
+                what = f"{worker.stop}. Calls made after the shutdown start new workers."
+            else:
+                what = (
+                    f"{_exit_cause(returncode)} while running it. The pool replaced the "
+                    f"worker; the next call runs in a new one."
+                )
             raise WorkerCrashedError(
-                f"{_call(func)}: the worker process (pid {worker.pid}) {cause}. "
-                f"The pool replaced the worker; the next call runs in a new one.",
+                f"{_call(func)}: the worker process (pid {worker.pid}) {what}",
                 exitcode=returncode,
             ) from None
         except WorkerCrashedError:
