@@ -344,6 +344,11 @@ def test_sync_layer_method_on_the_loop_is_a_blocking_call(caught: list[Detection
     assert found.route == "GET /sync/{item_id}"
     assert found.site is not None
     assert found.site.line == line_of(on_loop, "SyncItems().get")
+    # the same words as the mypy plugin's boundary-blocking-call for this call
+    assert found.fix == (
+        "offload it: `await run_blocking(SyncItems.get, ...)` or use `to_async(SyncItems)`, "
+        "or make the endpoint `def`"
+    )
 
 
 def test_static_and_class_methods_are_timed(caught: list[Detection]) -> None:

@@ -174,6 +174,14 @@ def sync_layer_call_fix(receiver: str, method: str) -> str:
     )
 
 
+def slow_step_fix() -> str:
+    """A synchronous step of an async layer or endpoint held the loop too long (step timing)."""
+    return (
+        "await an async driver instead of a blocking one, or offload the blocking part: "
+        "await run_blocking(func, ...) for I/O, await run_cpu(func, ...) for CPU work"
+    )
+
+
 def blocking_call_fix(fix: str, caller: str | None = None) -> str:
     """``fix`` for a blocking call, or the way out for the whole caller: a ``def``.
 

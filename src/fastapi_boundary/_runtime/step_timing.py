@@ -31,7 +31,7 @@ from time import perf_counter
 from typing import Any
 
 from .._audit import registry
-from .._common import hooks
+from .._common import fixes, hooks
 from .._common.declarations import LAYER_ATTR, TIMED_ATTR, LayerInfo
 from .._common.errors import BoundaryError
 from .._common.modes import Mode, Shape, shape_of
@@ -65,14 +65,7 @@ __all__ = [
 Report = Callable[[Detection], None]
 _CO_COROUTINE = inspect.CO_COROUTINE
 _CO_ASYNC_GENERATOR = inspect.CO_ASYNC_GENERATOR
-_STEP_FIX = (
-    "await an async driver instead of a blocking one, or offload the blocking part: "
-    "await run_blocking(func, ...) for I/O, await run_cpu(func, ...) for CPU work"
-)
-_CALL_FIX = (
-    "call it through the one offload boundary (to_async(service) or await run_blocking(...)), "
-    "or make the calling endpoint a def so FastAPI runs it in the threadpool"
-)
+_STEP_FIX = fixes.slow_step_fix()
 
 
 @dataclass(frozen=True)
@@ -293,6 +286,12 @@ def _on_loop_thread() -> bool:
     return trio is not None and bool(trio.lowlevel.in_trio_run())
 
 
+def _call_fix(name: str) -> str:
+    """A sync layer method called on the loop: the words the mypy plugin uses for the same call."""
+    receiver, _, method = name.rpartition(".")
+    return fixes.blocking_call_fix(fixes.sync_layer_call_fix(receiver or name, method))
+
+
 def _report_call(spec: _Spec, frame: types.FrameType | None) -> None:
     detection = Detection(
         kind="call",
@@ -303,7 +302,7 @@ def _report_call(spec: _Spec, frame: types.FrameType | None) -> None:
         layer=spec.layer,
         layer_mode=spec.mode,
         duration=None,
-        fix=_CALL_FIX,
+        fix=_call_fix(spec.name),
     )
     _dispatch(detection, float("inf"))
 
