@@ -29,6 +29,7 @@ from fastapi_boundary import (
     offload_dependency,
     to_async,
 )
+from tests.helpers import WAIT, wait_until
 
 CATALOG_LIMITER = Limiter("test-catalog", size=2)
 POOL_LIMITER = Limiter("test-pool", size=1)
@@ -88,15 +89,15 @@ async def test_to_async_borrows_the_layer_limiter() -> None:
 
     class Slow(SyncService, limiter=CATALOG_LIMITER):
         def wait(self) -> None:
-            release.wait(10)
+            release.wait(WAIT)
 
     proxy = to_async(Slow())
     async with anyio.create_task_group() as group:
         group.start_soon(proxy.wait)
-        with anyio.fail_after(10):
-            while CATALOG_LIMITER.statistics().borrowed < 1:
-                await anyio.sleep(0.01)
-        release.set()
+        try:
+            await wait_until(lambda: CATALOG_LIMITER.statistics().borrowed == 1, "a token")
+        finally:
+            release.set()
 
 
 def test_to_async_misuse() -> None:
@@ -250,6 +251,7 @@ def test_install_sizes_the_limiters_at_start_up() -> None:
         ({"limiters": {"no-such": 3}}, "no limiter named 'no-such'"),
         ({"limiters": [("test-pool", 3)]}, "takes a mapping"),
     ],
+    ids=["threads-0", "threads-fraction", "limiter-negative", "limiter-unknown", "not-a-mapping"],
 )
 def test_install_rejects_bad_thread_settings_at_once(kwargs: Any, message: str) -> None:
     with pytest.raises(LimiterError, match=message):

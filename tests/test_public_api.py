@@ -7,14 +7,13 @@ import importlib
 import importlib.resources
 import inspect
 import pkgutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import fastapi_boundary
 from fastapi_boundary import BoundaryError
+from tests.helpers import run_python
 
 
 def test_all_is_sorted_and_complete() -> None:
@@ -91,6 +90,7 @@ def test_package_is_typed() -> None:
     assert importlib.resources.files("fastapi_boundary").joinpath("py.typed").is_file()
 
 
+@pytest.mark.slow
 def test_importing_the_package_or_its_plugins_imports_no_framework() -> None:
     """The pytest plugin loads in every test run: it must not import FastAPI or anyio."""
     code = (
@@ -98,10 +98,9 @@ def test_importing_the_package_or_its_plugins_imports_no_framework() -> None:
         "print(sorted(m for m in ('fastapi', 'starlette', 'anyio', 'pydantic') "
         "if m in sys.modules))"
     )
-    found = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert found == "[]"
+    result = run_python("-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_lazy_names_resolve_and_unknown_names_fail() -> None:

@@ -19,6 +19,7 @@ from typing import Any as _Any
 from .__about__ import __version__
 
 __all__ = [
+    "Adoption",
     "AppLoadError",
     "AppReport",
     "AsyncProxy",
@@ -26,6 +27,7 @@ __all__ = [
     "AsyncRouter",
     "AsyncService",
     "BlockingCallError",
+    "BoundaryConfig",
     "BoundaryError",
     "BoundaryMonitorMiddleware",
     "BoundaryViolationsError",
@@ -56,6 +58,7 @@ __all__ = [
     "RouteReport",
     "Rule",
     "Site",
+    "Suppression",
     "SyncRepository",
     "SyncRouter",
     "SyncService",
@@ -76,14 +79,17 @@ __all__ = [
     "is_cpu_bound",
     "layer",
     "limiter_statistics",
+    "load_config",
     "offload_dependency",
     "pure",
     "run_blocking",
     "run_cpu",
+    "suppress_rule",
     "to_async",
 ]
 
 if _TYPE_CHECKING:
+    from ._audit.adoption import Adoption
     from ._audit.app_check import check_app
     from ._audit.enforcement import (
         CheckMode,
@@ -101,6 +107,12 @@ if _TYPE_CHECKING:
         AppReport,
         DependencyNode,
         RouteReport,
+    )
+    from ._audit.suppressions import suppress_rule
+    from ._common.config import (
+        BoundaryConfig,
+        Suppression,
+        load_config,
     )
     from ._common.errors import (
         AppLoadError,
@@ -131,11 +143,10 @@ if _TYPE_CHECKING:
     from ._offload.process_pool import (
         ProcessPool,
         ProcessPoolStatistics,
-        cpu_bound,
         default_process_pool,
-        is_cpu_bound,
         run_cpu,
     )
+    from ._offload.process_targets import cpu_bound, is_cpu_bound
     from ._offload.proxy import (
         AsyncProxy,
         to_async,
@@ -172,6 +183,7 @@ if _TYPE_CHECKING:
 
 # public name -> module that defines it (checked against the block above by a test)
 _EXPORTS = {
+    "Adoption": "_audit.adoption",
     "AppLoadError": "_common.errors",
     "AppReport": "_audit.report",
     "AsyncProxy": "_offload.proxy",
@@ -179,6 +191,7 @@ _EXPORTS = {
     "AsyncRouter": "routing",
     "AsyncService": "_audit.layers",
     "BlockingCallError": "_common.errors",
+    "BoundaryConfig": "_common.config",
     "BoundaryError": "_common.errors",
     "BoundaryMonitorMiddleware": "middleware",
     "BoundaryViolationsError": "_common.errors",
@@ -209,6 +222,7 @@ _EXPORTS = {
     "RouteReport": "_audit.report",
     "Rule": "_common.violations",
     "Site": "_common.sites",
+    "Suppression": "_common.config",
     "SyncRepository": "_audit.layers",
     "SyncRouter": "routing",
     "SyncService": "_audit.layers",
@@ -219,19 +233,21 @@ _EXPORTS = {
     "check_app": "_audit.app_check",
     "check_cancelled": "_offload.threads",
     "configure": "_audit.enforcement",
-    "cpu_bound": "_offload.process_pool",
+    "cpu_bound": "_offload.process_targets",
     "default_process_pool": "_offload.process_pool",
     "disable_guard": "_runtime.guard",
     "enable_guard": "_runtime.guard",
     "guarded": "_runtime.guard",
     "install": "_runtime.install",
-    "is_cpu_bound": "_offload.process_pool",
+    "is_cpu_bound": "_offload.process_targets",
     "layer": "_audit.layers",
     "limiter_statistics": "_offload.threads",
+    "load_config": "_common.config",
     "offload_dependency": "_offload.dependencies",
     "pure": "_audit.layers",
     "run_blocking": "_offload.threads",
     "run_cpu": "_offload.process_pool",
+    "suppress_rule": "_audit.suppressions",
     "to_async": "_offload.proxy",
 }
 # public names that differ from the defining module's name for them

@@ -13,6 +13,11 @@ ini keys: ``boundary`` (mode), ``boundary_baseline`` (a baseline file),
 ``qualified.name = category``), ``boundary_threshold`` (seconds, step
 timing), ``boundary_endpoints`` (also time async endpoints and dependencies).
 ``--update-baseline`` rewrites the baseline from the run.
+
+``[tool.fastapi-boundary.guard]`` in the project's ``pyproject.toml`` gives
+the same settings as defaults (``mode``, ``baseline``, ``exempt``,
+``blocking``, ``threshold``, ``endpoints``); the options and ini keys win.  A
+mistake anywhere in ``[tool.fastapi-boundary]`` stops the run at once.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from ._common.config import BoundaryConfig
     from ._runtime.detection import Detection
     from ._runtime.exemptions import Exemption
 
@@ -72,7 +78,13 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(*names, reason): allow the named blocking callables or layers in this test "
         "(fastapi-boundary); the test fails if one of them never fires.",
     )
-    mode = config.getoption("boundary") or str(config.getini("boundary")).strip() or "off"
+    table = _table(config)
+    mode = (
+        config.getoption("boundary")
+        or str(config.getini("boundary")).strip()
+        or table.guard.mode
+        or "off"
+    )
     if config.getoption("update_baseline") and mode == "off":
         mode = "warn"
     if mode == "off":
@@ -89,12 +101,30 @@ def pytest_configure(config: pytest.Config) -> None:
             "fastapi-boundary: --update-baseline needs the whole run in one process "
             "(each xdist worker sees only its share). Fix: run it without -n."
         )
-    config.pluginmanager.register(GuardPlugin(config, mode), PLUGIN_NAME)
+    config.pluginmanager.register(GuardPlugin(config, mode, table), PLUGIN_NAME)
 
 
-def _baseline_path(config: pytest.Config) -> Path | None:
+def _table(config: pytest.Config) -> BoundaryConfig:
+    """``[tool.fastapi-boundary]`` of the project: the ini file if it is a pyproject.toml, else
+    the first one found from the root folder upward."""
+    from ._common.config import load_config  # pure: no framework is imported
+
+    inipath = config.inipath
+    try:
+        if inipath is not None and inipath.name == "pyproject.toml":
+            return load_config(inipath)
+        return load_config(start=config.rootpath)
+    except Exception as error:
+        from ._common.errors import BoundaryError  # imported only when there is a mistake
+
+        if not isinstance(error, BoundaryError):
+            raise
+        raise pytest.UsageError(f"fastapi-boundary: {error}") from error
+
+
+def _baseline_path(config: pytest.Config, table: BoundaryConfig) -> Path | None:
     value = str(config.getini("boundary_baseline")).strip()
-    return None if not value else Path(config.rootpath, value)
+    return Path(config.rootpath, value) if value else table.guard.baseline
 
 
 def _is_async(function: object) -> bool:
@@ -105,11 +135,12 @@ def _is_async(function: object) -> bool:
 class GuardPlugin:
     """The guard for a whole session (registered only when opted in)."""
 
-    def __init__(self, config: pytest.Config, mode: str) -> None:
+    def __init__(self, config: pytest.Config, mode: str, table: BoundaryConfig) -> None:
         self.config = config
         self.mode = mode
+        self.table = table.guard
         self.update = bool(config.getoption("update_baseline"))
-        self.baseline = _baseline_path(config)
+        self.baseline = _baseline_path(config, table)
         self.partial = False
         self.stale: list[Exemption] = []
         self.written = 0
@@ -120,16 +151,22 @@ class GuardPlugin:
         from ._common.errors import BoundaryError
         from ._runtime import exemptions, guard
 
+        table = self.table
         threshold = str(self.config.getini("boundary_threshold")).strip()
         exempt = self.config.getini("boundary_exempt")
         try:
+            configured = exemptions.parse_exemptions(
+                dict(table.exempt), "[tool.fastapi-boundary.guard] exempt"
+            )
             guard.enable(
                 "warn" if self.update else self.mode,  # type: ignore[arg-type]
-                threshold=float(threshold) if threshold else guard.DEFAULT_THRESHOLD,
-                blocking=list(self.config.getini("boundary_blocking")),
-                exemptions=exemptions.parse_exemptions(exempt, "ini boundary_exempt"),
+                threshold=float(threshold)
+                if threshold
+                else table.threshold or guard.DEFAULT_THRESHOLD,
+                blocking=[*table.blocking, *self.config.getini("boundary_blocking")],
+                exemptions=exemptions.parse_exemptions(exempt, "ini boundary_exempt") + configured,
                 baseline=None if self.update else self.baseline,
-                endpoints=bool(self.config.getini("boundary_endpoints")),
+                endpoints=bool(self.config.getini("boundary_endpoints") or table.endpoints),
             )
         except (ValueError, BoundaryError) as error:
             raise pytest.UsageError(f"fastapi-boundary: {error}") from error

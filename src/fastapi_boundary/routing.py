@@ -17,6 +17,7 @@ from ._audit import registry
 from ._audit.app_check import check_app
 from ._audit.enforcement import current_mode, enforce
 from ._audit.layers import check_deferred
+from ._audit.report import RouteReport
 from ._audit.routes import (
     declare_route_mode,
     flatten_routes,
@@ -24,9 +25,11 @@ from ._audit.routes import (
     layer_owners_in,
     route_is_clean,
 )
+from ._audit.suppressions import chain_nodes, index_objects, party_objects, suppressed_in_code
 from ._common.errors import BoundaryError, RouteModeError
 from ._common.modes import Mode
 from ._common.sites import caller_site
+from ._common.violations import Violation
 
 __all__ = ["AsyncRouter", "SyncRouter", "check_app"]
 
@@ -38,6 +41,16 @@ def _deferred_owners_in(route: Any) -> set[object]:
     if not owners or dependant is None:
         return set()
     return layer_owners_in(dependant, owners)
+
+
+def _suppressed(violation: Violation, report: RouteReport) -> bool:
+    """Whether ``@suppress_rule`` on a party of the finding covers it (run on failure only)."""
+    nodes = report.endpoint.walk() if report.endpoint is not None else []
+    objects = [o for node in nodes for o in (node.call_object, node.layer_owner) if o is not None]
+    involved = party_objects(violation, index_objects(objects))
+    for node in chain_nodes(report, violation):
+        involved.extend(o for o in (node.call_object, node.layer_owner) if o is not None)
+    return suppressed_in_code(violation, involved)
 
 
 class _DeclaredRouter(APIRouter):
@@ -62,7 +75,7 @@ class _DeclaredRouter(APIRouter):
         if not deferred and route_is_clean(route, self.mode):
             return
         report = inspect_route(route, "", declared, original=original)
-        violations = list(report.violations) if report else []
+        violations = [v for v in report.violations if not _suppressed(v, report)] if report else []
         enforce(RouteModeError, violations + deferred)
 
     def include_router(self, router: APIRouter, *args: Any, **kwargs: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from fastapi_boundary.cli import load_app, main
+from tests.helpers import run_python
 
 CLEAN = """
 from typing import Annotated
@@ -88,8 +88,8 @@ def run(app_dir: Path, *args: str) -> int:
 def test_clean_app_exits_zero_with_table(app_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(app_dir, "clean_app:app") == 0
     out, err = capsys.readouterr()
-    assert "GET /items  sync (declared)  hops=2  ok" in out
-    assert out.rstrip().endswith("1 route, 0 violations")
+    assert "GET /items  sync (declared)  hops=3  ok" in out
+    assert out.rstrip().endswith("no findings in 1 route")
     assert "loading clean_app:app" in err and "loading" not in out
 
 
@@ -97,15 +97,15 @@ def test_violations_exit_one(app_dir: Path, capsys: pytest.CaptureFixture[str]) 
     assert run(app_dir, "audit_app:app") == 1
     out, _ = capsys.readouterr()
     assert "R3 same-mode-dependencies: async endpoint items" in out
-    assert "1 violation" in out
+    assert out.startswith("1 finding affecting 1 of 1 route\n")
 
 
 def test_json_format(app_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(app_dir, "audit_app:app", "--format", "json") == 1
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False
-    assert data["routes"][0]["path"] == "/items"
-    assert data["violations"][0]["subject"]["name"] == "items"
+    assert data["routes"][0]["label"] == "GET /items"
+    assert data["findings"][0]["subject"]["name"] == "items"
 
 
 def test_github_format(app_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,9 +123,9 @@ def test_import_time_error_is_a_violation_in_the_chosen_format(
     assert "raised ModeMismatchError" in err
     data = json.loads(out)
     assert data["import_failed"] is True
-    assert data["summary"].startswith("the app did not import: 1 violation raised")
-    assert data["violations"][0]["rule"] == "R2"
-    assert data["violations"][0]["subject"]["name"] == "Repo.get"
+    assert data["summary"]["text"].startswith("1 finding raised while the app was imported")
+    assert data["findings"][0]["rule"] == "R2"
+    assert data["findings"][0]["subject"]["name"] == "Repo.get"
 
 
 def test_factory(app_dir: Path) -> None:
@@ -159,23 +159,13 @@ def test_load_app_finds_the_crashing_line(app_dir: Path) -> None:
         load_app("crashing_app:app", app_dir=str(app_dir))
 
 
+@pytest.mark.slow
 def test_python_dash_m_and_console_script(app_dir: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "fastapi_boundary", "check", "audit_app:app", "--format", "json"],
-        cwd=app_dir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_python(
+        "-m", "fastapi_boundary", "check", "audit_app:app", "--format", "json", cwd=app_dir
     )
     assert result.returncode == 1, result.stderr
     assert json.loads(result.stdout)["ok"] is False
-    usage = subprocess.run(
-        [sys.executable, "-m", "fastapi_boundary"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    usage = run_python("-m", "fastapi_boundary")
     assert usage.returncode == 2
     assert "usage: fastapi-boundary" in usage.stderr

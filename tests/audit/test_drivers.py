@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +11,9 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from fastapi_boundary import (
     AsyncRepository,
@@ -30,21 +28,7 @@ from fastapi_boundary import (
     check_app,
 )
 from fastapi_boundary._audit.drivers import driver_info
-
-engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-SessionFactory = sessionmaker(engine)
-async_engine = create_async_engine("sqlite+aiosqlite://", poolclass=StaticPool)
-AsyncSessionFactory = async_sessionmaker(async_engine)
-
-
-def get_session() -> Iterator[Session]:
-    with SessionFactory() as session:
-        yield session
-
-
-async def get_async_session() -> AsyncIterator[AsyncSession]:
-    async with AsyncSessionFactory() as session:
-        yield session
+from tests.samples.drivers import get_async_session, get_session
 
 
 class AppSession(Session):

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from fastapi_boundary import Mode
 from fastapi_boundary._audit.routes import inspect_route, route_is_clean
 from fastapi_boundary._common.sites import UNKNOWN
-from tests.audit.test_drivers import get_async_session, get_session
-from tests.audit.test_routing import (
+from tests.samples.drivers import get_async_session, get_session
+from tests.samples.layers import (
     AsyncBookRepository,
     AsyncBookService,
     BookService,

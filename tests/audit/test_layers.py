@@ -271,19 +271,18 @@ def test_sync_service_over_async_repository_in_attribute() -> None:
 @pytest.mark.parametrize(
     "annotation",
     [
-        Optional[BookRepository],  # noqa: UP045 - the old spelling must work too
-        Union[int, BookRepository],  # noqa: UP007
-        BookRepository | None,
-        list[BookRepository],
-        dict[str, tuple[int, BookRepository]],
-        type[BookRepository],
-        Annotated[BookRepository, "metadata"],
-        Annotated[Any, Depends(get_book_repository)],
-        "BookRepository",
-        "list[BookRepository] | None",
-        list["BookRepository"],
+        pytest.param(Optional[BookRepository], id="Optional"),  # noqa: UP045 - the old spelling
+        pytest.param(Union[int, BookRepository], id="Union"),  # noqa: UP007
+        pytest.param(BookRepository | None, id="X | None"),
+        pytest.param(list[BookRepository], id="list"),
+        pytest.param(dict[str, tuple[int, BookRepository]], id="nested"),
+        pytest.param(type[BookRepository], id="type"),
+        pytest.param(Annotated[BookRepository, "metadata"], id="Annotated"),
+        pytest.param(Annotated[Any, Depends(get_book_repository)], id="Annotated-Depends"),
+        pytest.param("BookRepository", id="string"),
+        pytest.param("list[BookRepository] | None", id="string-union"),
+        pytest.param(list["BookRepository"], id="list-of-string"),
     ],
-    ids=repr,
 )
 def test_references_are_found_through_any_annotation(annotation: Any) -> None:
     with pytest.raises(LayerDependencyError, match="BookRepository"):

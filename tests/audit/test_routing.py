@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 import pytest
@@ -10,7 +9,6 @@ from fastapi import APIRouter, Depends, FastAPI, WebSocket
 from fastapi.testclient import TestClient
 
 from fastapi_boundary import (
-    AsyncRepository,
     AsyncRouter,
     AsyncService,
     BoundaryError,
@@ -18,59 +16,18 @@ from fastapi_boundary import (
     RouteModeError,
     SyncRepository,
     SyncRouter,
-    SyncService,
     check_app,
     configure,
 )
+from tests.samples.layers import (
+    AsyncBookService,
+    BookService,
+    count_books,
+    get_book_service,
+    helper,
+)
 
 THIS_FILE = "tests/audit/test_routing.py"
-
-
-class Session:
-    """Stands in for a blocking DB session."""
-
-
-def get_session() -> Iterator[Session]:
-    yield Session()
-
-
-class BookRepository(SyncRepository):
-    def __init__(self, session: Annotated[Session, Depends(get_session)]) -> None:
-        self.session = session
-
-    def count(self) -> int:
-        return 3
-
-
-class BookService(SyncService):
-    def __init__(self, books: Annotated[BookRepository, Depends()]) -> None:
-        self.books = books
-
-    def count(self) -> int:
-        return self.books.count()
-
-
-def get_book_service(books: Annotated[BookRepository, Depends()]) -> BookService:
-    return BookService(books)
-
-
-class AsyncBookRepository(AsyncRepository):
-    async def count(self) -> int:
-        return 4
-
-
-async def get_async_book_repository() -> AsyncIterator[AsyncBookRepository]:
-    yield AsyncBookRepository()
-
-
-class AsyncBookService(AsyncService):
-    def __init__(
-        self, books: Annotated[AsyncBookRepository, Depends(get_async_book_repository)]
-    ) -> None:
-        self.books = books
-
-    async def count(self) -> int:
-        return await self.books.count()
 
 
 def test_clean_routers_serve_requests() -> None:
@@ -149,16 +106,6 @@ def test_sync_route_over_an_async_layer() -> None:
         @router.get("/count")
         def count(service: Annotated[AsyncBookService, Depends()]) -> int:
             return 0
-
-
-def helper(books: Annotated[AsyncBookRepository, Depends(get_async_book_repository)]) -> int:
-    return 0
-
-
-async def count_books(
-    books: Annotated[AsyncBookRepository, Depends(get_async_book_repository)],
-) -> int:
-    return await books.count()
 
 
 def test_deep_mismatch_below_an_unmarked_dependency() -> None:

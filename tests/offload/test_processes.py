@@ -5,15 +5,14 @@ from __future__ import annotations
 import functools
 import inspect
 import os
-import subprocess
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.to_thread
 import pytest
 from typing_extensions import assert_type
 
@@ -25,21 +24,20 @@ from fastapi_boundary._common.errors import (
     RemoteTraceback,
     WorkerCrashedError,
 )
+from fastapi_boundary._offload import process_pool
 from fastapi_boundary._offload.process_pool import (
-    CPU_BOUND_ATTR,
     ProcessPool,
     ProcessPoolStatistics,
-    cpu_bound,
     default_process_pool,
-    is_cpu_bound,
     run_cpu,
 )
+from fastapi_boundary._offload.process_targets import CPU_BOUND_ATTR, cpu_bound, is_cpu_bound
+from tests.helpers import Gate, line_of, run_python, wait_until
 from tests.samples import process_marked as marked
 from tests.samples import process_targets as targets
 
 HERE = os.path.relpath(__file__)
 TARGETS = os.path.relpath(targets.__file__)
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -71,9 +69,14 @@ def children() -> set[int]:
     return found
 
 
-def line_of(func: Callable[..., Any], text: str) -> int:
-    lines, first = inspect.getsourcelines(func)
-    return first + next(i for i, line in enumerate(lines) if text in line)
+@pytest.fixture
+def gate(tmp_path: Path) -> Iterator[Gate]:
+    """Calls to ``targets.wait_at_gate`` wait in their worker until the test opens it."""
+    gate = Gate(tmp_path)
+    try:
+        yield gate
+    finally:
+        gate.open()
 
 
 # --- @cpu_bound ------------------------------------------------------------------------
@@ -200,18 +203,10 @@ def test_process_target_errors_are_boundary_and_type_errors() -> None:
     assert issubclass(WorkerCrashedError, ProcessPoolError)
 
 
+@pytest.mark.slow
 def test_main_module_run_with_dash_m_works_and_exit_stops_the_workers() -> None:
-    started = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.samples.process_main"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_python("-m", "tests.samples.process_main")  # a hang at exit fails it
     assert result.returncode == 0, result.stderr
-    assert time.perf_counter() - started < 30
     parent, worker = map(int, result.stdout.split())
     assert worker != parent
     assert not Path(f"/proc/{worker}").exists()  # stopped at interpreter exit
@@ -258,7 +253,7 @@ async def test_bad_targets_fail_at_call_time_before_anything_is_sent() -> None:
     with pytest.raises(ProcessTargetError, match=r"a functools.partial"):
         await pool.run(functools.partial(targets.noop))
     coroutine: Any = _async_target()
-    with pytest.raises(ProcessTargetError, match=r"not run_cpu\(f\(x\)\)"):
+    with pytest.raises(ProcessTargetError, match=r"not run_cpu\(fetch\(url\)\)"):
         await pool.run(coroutine)
     coroutine.close()
     assert pool.statistics().alive == 0  # nothing was started
@@ -324,7 +319,7 @@ async def test_worker_exception_keeps_its_type_and_the_worker_traceback(
     line = line_of(targets.raises_value_error, "raise ValueError")
     if sys.version_info >= (3, 11):
         text = "\n".join(caught.value.__notes__)
-    else:  # pragma: no cover - version dependent
+    else:  # version dependent
         assert isinstance(caught.value.__cause__, RemoteTraceback)
         text = str(caught.value.__cause__)
     assert "Worker process" in text
@@ -371,56 +366,73 @@ async def test_a_worker_that_died_while_idle_is_replaced_silently(pool: ProcessP
     workers = {await pool.run(targets.pid) for _ in range(4)}
     for worker in workers:
         os.kill(worker, 9)
-    await anyio.sleep(0.1)
+    # dead (a zombie, its pipes closed) before the next call: else that call would be the
+    # one running when it dies, and fail
+    await wait_until(lambda: not workers & children(), "the killed workers to exit")
     assert await pool.run(targets.pid) not in workers
 
 
 @pytest.mark.anyio
-async def test_more_calls_than_workers_all_complete(pool: ProcessPool) -> None:
+async def test_more_calls_than_workers_all_complete(pool: ProcessPool, gate: Gate) -> None:
     results: list[int] = []
-    seen_waiting = 0
 
     async def one() -> None:
-        nonlocal seen_waiting
-        seen_waiting = max(seen_waiting, pool.statistics().waiting)
-        results.append(await pool.run(targets.spin, 20))
+        results.append(await pool.run(targets.wait_at_gate, gate.path))
 
     async with anyio.create_task_group() as group:
         for _ in range(9):
             group.start_soon(one)
-        await anyio.sleep(0.01)
-        stats = pool.statistics()
-        assert stats.busy == 2 and stats.waiting == 7
+        # two calls run (held at the gate), seven wait for a worker: until the gate opens
+        await wait_until(lambda: pool.statistics().waiting == 7, "seven waiting callers")
+        await wait_until(lambda: len(gate.entered()) == 2, "two running calls")
+        assert pool.statistics() == ProcessPoolStatistics(
+            size=2, alive=2, busy=2, waiting=7, replaced=0
+        )
+        gate.open()
     assert len(results) == 9
-    assert len(set(results)) <= 2
-    assert pool.statistics().waiting == 0
+    assert len(set(results)) == 2  # the two workers took turns
+    assert pool.statistics() == ProcessPoolStatistics(
+        size=2, alive=2, busy=0, waiting=0, replaced=0
+    )
 
 
 @pytest.mark.anyio
-async def test_cancelling_a_call_kills_the_worker_and_replaces_it(pool: ProcessPool) -> None:
-    busy = await pool.run(targets.pid)
-    started = time.perf_counter()
-    with anyio.move_on_after(0.3):
-        await pool.run(targets.sleep_then_pid, 30)
-    assert time.perf_counter() - started < 5
+async def test_cancelling_a_call_kills_the_worker_and_replaces_it(
+    pool: ProcessPool, gate: Gate
+) -> None:
+    async with anyio.create_task_group() as group:
+        group.start_soon(pool.run, targets.wait_at_gate, gate.path)
+        await wait_until(lambda: len(gate.entered()) == 1, "the call to start")
+        group.cancel_scope.cancel()  # the call can only end by being killed: the gate is shut
+    (running,) = gate.entered()
+    assert running not in children()  # killed, and reaped
     assert pool.statistics().replaced == 1
-    assert await pool.run(targets.spin, 1) != os.getpid()
+    assert await pool.run(targets.pid) not in (running, os.getpid())
     stats = pool.statistics()
     assert stats.alive == 2 and stats.busy == 0
-    assert busy != os.getpid()
 
 
 @pytest.mark.anyio
-async def test_cancelling_a_waiting_call_leaves_the_pool_intact() -> None:
+async def test_cancelling_a_waiting_call_leaves_the_pool_intact(gate: Gate) -> None:
     async with ProcessPool(1) as pool:
         async with anyio.create_task_group() as group:
-            group.start_soon(pool.run, targets.spin, 200)
-            await anyio.sleep(0.02)
-            with anyio.move_on_after(0.05):
-                await pool.run(targets.pid)
-            assert pool.statistics().waiting == 0
+            group.start_soon(pool.run, targets.wait_at_gate, gate.path)
+            await wait_until(lambda: len(gate.entered()) == 1, "the first call to start")
+            waiting = anyio.CancelScope()
+            group.start_soon(_cancelled_while_waiting, pool, waiting)
+            await wait_until(lambda: pool.statistics().waiting == 1, "a waiting caller")
+            waiting.cancel()
+            await wait_until(lambda: pool.statistics().waiting == 0, "the caller to leave")
+            assert pool.statistics().busy == 1  # the running call was not disturbed
+            gate.open()
         assert pool.statistics().replaced == 0
-        assert await pool.run(targets.pid) != os.getpid()
+        assert await pool.run(targets.pid) == gate.entered()[0]  # the same worker
+
+
+async def _cancelled_while_waiting(pool: ProcessPool, scope: anyio.CancelScope) -> None:
+    with scope:
+        await pool.run(targets.pid)
+        pytest.fail("the call ran, though its only worker was busy")
 
 
 @pytest.mark.anyio
@@ -442,22 +454,58 @@ async def test_shutdown_leaves_no_child_processes() -> None:
 
 
 @pytest.mark.anyio
-async def test_shutdown_kills_a_call_that_outlives_the_grace_period() -> None:
+async def test_shutdown_kills_a_call_that_outlives_the_grace_period(gate: Gate) -> None:
     pool = ProcessPool(1)
-    caught: list[BaseException] = []
+    caught: list[WorkerCrashedError] = []
 
     async def long_call() -> None:
-        try:
-            await pool.run(targets.sleep_then_pid, 30)
-        except WorkerCrashedError as error:
-            caught.append(error)
+        with pytest.raises(WorkerCrashedError) as crashed:
+            await pool.run(targets.wait_at_gate, gate.path)
+        caught.append(crashed.value)
 
     async with anyio.create_task_group() as group:
         group.start_soon(long_call)
-        await anyio.sleep(0.2)
-        await pool.shutdown(grace_period=0.2)
-    assert len(caught) == 1
-    assert "the pool was shut down and the call ran longer than 0.2 s" in str(caught[0])
+        await wait_until(lambda: len(gate.entered()) == 1, "the call to start")
+        await pool.shutdown(grace_period=0.2)  # the gate stays shut: the call outlives it
+    (error,) = caught
+    message = str(error)
+    assert message.startswith(f"run_cpu(wait_at_gate) ({TARGETS}:")
+    assert "was killed by the pool's shutdown (still busy after the 0.2 s grace period)" in message
+    assert "Calls made after the shutdown start new workers." in message
+    assert "out-of-memory" not in message and "replaced" not in message
+    assert error.exitcode == -9
+    assert pool.statistics() == ProcessPoolStatistics(
+        size=1, alive=0, busy=0, waiting=0, replaced=0
+    )
+
+
+@pytest.mark.anyio
+async def test_shutdown_kills_a_worker_that_is_still_starting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Killed by the pool's own shutdown, the error says so (not "out of memory")."""
+    # A worker that never answers its start-up message: the call waits for it to start.
+    monkeypatch.setattr(process_pool, "_BOOTSTRAP", "import signal\nsignal.pause()\n")
+    pool = ProcessPool(1)
+    caught: list[WorkerCrashedError] = []
+
+    async def call() -> None:
+        with pytest.raises(WorkerCrashedError) as crashed:
+            await pool.run(targets.pid)
+        caught.append(crashed.value)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(call)
+        await wait_until(lambda: pool.statistics().busy == 1, "the worker to be starting")
+        await pool.shutdown(grace_period=0.1)
+    (error,) = caught
+    message = str(error)
+    assert message.startswith("a worker process (pid ")
+    assert message.endswith(
+        "was killed by the pool's shutdown (still busy after the 0.1 s grace period) while "
+        f"starting, before it could run pid ({TARGETS}:{line_of(targets.pid, 'def pid')})."
+    )
+    assert "out-of-memory" not in message and "stderr" not in message
     assert pool.statistics().alive == 0
 
 
@@ -492,28 +540,25 @@ def test_one_pool_serves_several_event_loops_in_turn() -> None:
     assert first not in children()
 
 
-def test_a_second_thread_is_refused_while_calls_are_in_flight() -> None:
+def test_a_second_thread_is_refused_while_calls_are_in_flight(gate: Gate) -> None:
     pool = ProcessPool(1)
-    started = threading.Event()
     errors: list[BaseException] = []
 
-    async def long_call() -> None:
-        async with anyio.create_task_group() as group:
-            group.start_soon(pool.run, targets.sleep_then_pid, 0.5)
-            await anyio.sleep(0.1)
-            started.set()
-
     def other_thread() -> None:
-        started.wait()
         try:
             anyio.run(pool.run, targets.pid)
         except ProcessPoolError as error:
             errors.append(error)
 
-    thread = threading.Thread(target=other_thread)
-    thread.start()
+    async def long_call() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(pool.run, targets.wait_at_gate, gate.path)
+            await wait_until(lambda: len(gate.entered()) == 1, "the call to start")
+            # the call is in flight until the gate opens: the other thread tries now
+            await anyio.to_thread.run_sync(_run_in_a_thread, other_thread)
+            gate.open()
+
     anyio.run(long_call)
-    thread.join()
     assert len(errors) == 1
     assert "in use by an event loop in another thread" in str(errors[0])
     assert "give each thread that runs an event loop its own ProcessPool" in str(errors[0])
@@ -522,3 +567,9 @@ def test_a_second_thread_is_refused_while_calls_are_in_flight() -> None:
         await pool.shutdown()
 
     anyio.run(stop)
+
+
+def _run_in_a_thread(target: Callable[[], None]) -> None:
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()

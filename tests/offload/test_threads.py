@@ -8,6 +8,7 @@ from typing import Any
 
 import anyio
 import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
 import pytest
 
@@ -23,6 +24,7 @@ from fastapi_boundary import (
     limiter_statistics,
     run_blocking,
 )
+from tests.helpers import WAIT, wait_until
 
 pytestmark = pytest.mark.anyio
 
@@ -62,7 +64,7 @@ async def test_run_blocking_refuses_async_callables_and_coroutines() -> None:
         await run_blocking(fetch)  # type: ignore[unused-coroutine]  # mypy sees the mistake too
     message = str(caught.value)
     assert "fetch" in message and "tests/offload/test_threads.py:" in message
-    assert "is an async def" in message and "Fix: await it directly" in message
+    assert "is an async def" in message and "Fix: `await fetch(...)` directly" in message
     coroutine = fetch()
     with pytest.raises(OffloadError, match="the result of calling a function"):
         await run_blocking(coroutine)  # type: ignore[arg-type]
@@ -74,6 +76,7 @@ async def test_run_blocking_refuses_async_callables_and_coroutines() -> None:
 async def test_a_limiter_caps_concurrency_and_reports_statistics() -> None:
     limiter = Limiter("test-cap", size=2)
     release = threading.Event()
+    two_running = anyio.Event()
     running = 0
     peak = 0
     lock = threading.Lock()
@@ -83,21 +86,27 @@ async def test_a_limiter_caps_concurrency_and_reports_statistics() -> None:
         with lock:
             running += 1
             peak = max(peak, running)
-        release.wait(10)
+            both = running == 2
+        if both:
+            anyio.from_thread.run_sync(two_running.set)
+        release.wait(WAIT)
         with lock:
             running -= 1
 
     async with anyio.create_task_group() as group:
         for _ in range(5):
             group.start_soon(limiter.run, work)
-        with anyio.fail_after(10):
-            while limiter.statistics().waiting < 3:
-                await anyio.sleep(0.01)
-        stats = limiter.statistics()
-        assert (stats.total, stats.borrowed, stats.waiting) == (2, 2, 3)
-        assert any(s.name == "test-cap" for s in limiter_statistics())
-        release.set()
-    assert peak == 2
+        try:
+            # a token is borrowed before its thread starts: wait for the threads themselves
+            with anyio.fail_after(WAIT):
+                await two_running.wait()
+            await wait_until(lambda: limiter.statistics().waiting == 3, "three waiting callers")
+            stats = limiter.statistics()
+            assert (stats.total, stats.borrowed, stats.waiting) == (2, 2, 3)
+            assert any(s.name == "test-cap" for s in limiter_statistics())
+        finally:
+            release.set()
+    assert peak == 2  # never more than two threads, though five calls were made
 
 
 async def test_blocking_marks_without_wrapping_and_chooses_the_limiter() -> None:
@@ -187,50 +196,83 @@ async def test_abandon_on_cancel_lets_the_caller_go() -> None:
     limiter = Limiter("test-abandon", size=1, abandon_on_cancel=True)
     release = threading.Event()
     finished = threading.Event()
+    started = anyio.Event()
 
     def stuck() -> None:
-        release.wait(10)
+        anyio.from_thread.run_sync(started.set)
+        release.wait(WAIT)
         finished.set()
 
-    with anyio.move_on_after(0.05):
-        await limiter.run(stuck)
-    assert not finished.is_set()  # the caller left; the thread still runs
+    async with anyio.create_task_group() as group:
+        group.start_soon(limiter.run, stuck)
+        try:
+            with anyio.fail_after(WAIT):
+                await started.wait()  # anyio drops a call cancelled before its thread starts
+        except BaseException:
+            release.set()
+            raise
+        group.cancel_scope.cancel()
+    # the caller has left while its thread still runs: it waits for the release below (a
+    # caller that waited for the thread would have returned only after WAIT, finished)
+    left_first = not finished.is_set()
     release.set()
-    assert finished.wait(10)
+    assert left_first
+    assert finished.wait(WAIT)
 
 
 async def test_without_abandon_the_caller_waits_for_the_thread() -> None:
     limiter = Limiter("test-wait", size=1)
+    release = threading.Event()
     finished = threading.Event()
+    started = anyio.Event()
+    returned: list[bool] = []  # whether the thread had finished when the caller returned
 
     def slow() -> None:
-        threading.Event().wait(0.2)
+        anyio.from_thread.run_sync(started.set)
+        release.wait(WAIT)
         finished.set()
 
-    with anyio.move_on_after(0.01):
-        await limiter.run(slow)
-    assert finished.is_set()
+    async def caller(scope: anyio.CancelScope) -> None:
+        with scope:
+            await limiter.run(slow)
+        returned.append(finished.is_set())
+
+    scope = anyio.CancelScope()
+    async with anyio.create_task_group() as group:
+        group.start_soon(caller, scope)
+        try:
+            with anyio.fail_after(WAIT):
+                await started.wait()
+            scope.cancel()
+            for _ in range(10):  # ample time for a caller that does not wait to return
+                await anyio.lowlevel.checkpoint()
+            waited = returned == []
+        finally:
+            release.set()
+    assert waited  # the cancelled caller was still waiting for its thread
+    assert returned == [True]  # and returned once the thread had finished
 
 
 async def test_check_cancelled_stops_long_work_cooperatively() -> None:
     steps = 0
-    started = threading.Event()
+    started = anyio.Event()
+    limit = 30_000  # at least 30 s of steps: a bound for the test, reached only by a hang
 
     def long_loop() -> None:
         nonlocal steps
-        for _ in range(10_000):
-            started.set()
+        for _ in range(limit):
             check_cancelled()
             steps += 1
+            if steps == 1:
+                anyio.from_thread.run_sync(started.set)
             threading.Event().wait(0.001)
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(run_blocking, long_loop)
-        with anyio.fail_after(10):
-            while not started.is_set():
-                await anyio.sleep(0.01)
-        group.cancel_scope.cancel()
-    assert 0 < steps < 10_000
+    with anyio.fail_after(WAIT):
+        async with anyio.create_task_group() as group:
+            group.start_soon(run_blocking, long_loop)
+            await started.wait()
+            group.cancel_scope.cancel()
+    assert 0 < steps < limit
     check_cancelled()  # outside a worker thread: a no-op
 
 

@@ -40,20 +40,12 @@ from sqlalchemy.orm import Session
 from fastapi_boundary import AsyncRepository, AsyncService, blocking, run_blocking
 from fastapi_boundary._runtime.detection import Detection, Recorder
 from fastapi_boundary._runtime.guard import guarded
+from tests.helpers import cpu_loop
 
 BLOCK = 0.05
 THRESHOLD = 0.01
 HERE = Path(__file__).name
 HAS_SLEEP_EVENT = sys.version_info >= (3, 11)  # CPython emits the time.sleep audit event
-
-
-def cpu_loop(seconds: float) -> int:
-    """Pure-Python work (nothing to intercept): only step timing sees it."""
-    end = time.perf_counter() + seconds
-    total = 0
-    while time.perf_counter() < end:
-        total += sum(range(200))
-    return total
 
 
 @blocking

@@ -45,6 +45,7 @@ from fastapi_boundary._runtime.exemptions import (
     write_baseline,
 )
 from fastapi_boundary._runtime.guard import guarded
+from tests.helpers import cpu_loop
 from tests.samples import process_marked
 
 HERE = Path(__file__).name
@@ -422,6 +423,7 @@ def test_exemption_layer_matching() -> None:
 # --- servers in development ---------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_uvicorn_in_development_reports_the_route() -> None:
     app = FastAPI()
 
@@ -449,6 +451,7 @@ def test_uvicorn_in_development_reports_the_route() -> None:
     assert found == [("time.sleep", "GET /slow/{item_id}")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 def test_uvicorn_on_each_loop_reports_the_route(loop: str) -> None:
     """uvloop's run_forever is C (not patched): requests are registered by the app wrapper."""
@@ -585,21 +588,12 @@ async def test_enable_on_a_running_loop_of_either_backend(anyio_backend: str) ->
 # --- async endpoints and dependencies, when asked ---------------------------------------
 
 
-def _spin(seconds: float) -> int:
-    """Pure-Python CPU work: nothing to intercept, only step timing sees it."""
-    deadline = time.perf_counter() + seconds
-    count = 0
-    while time.perf_counter() < deadline:
-        count += 1
-    return count
-
-
 def _cpu_app() -> FastAPI:
     app = FastAPI()
 
     @app.get("/spin")
     async def spin() -> dict[str, int]:
-        return {"count": _spin(0.2)}
+        return {"count": cpu_loop(0.2)}
 
     return app
 

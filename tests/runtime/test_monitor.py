@@ -5,7 +5,6 @@ Stalls last 150 ms or more against thresholds of 30-50 ms; nothing asserts on sp
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 import time
@@ -28,6 +27,7 @@ from fastapi_boundary._common.errors import BlockingCallError
 from fastapi_boundary._runtime import step_timing
 from fastapi_boundary._runtime.monitor import Metric, MonitorConfig
 from fastapi_boundary.middleware import BoundaryMonitorMiddleware
+from tests.helpers import line_of
 
 HERE = __name__.rpartition(".")[2] + ".py"
 queue_limiter = Limiter("monitor-test-queue", size=1)
@@ -42,14 +42,6 @@ class SlowRepository(AsyncRepository):
 class Totals(SyncRepository):
     def get(self, item_id: int) -> int:
         return item_id
-
-
-def line_of(function: Callable[..., Any], needle: str) -> int:
-    lines, first = inspect.getsourcelines(function)
-    for offset, line in enumerate(lines):
-        if needle in line:
-            return first + offset
-    raise AssertionError(f"{needle!r} not in {function.__qualname__}")
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:

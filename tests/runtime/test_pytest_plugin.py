@@ -13,6 +13,7 @@ import json
 import pytest
 
 pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.slow  # each test runs a pytest session in a subprocess
 
 APP = """
 import time

@@ -42,6 +42,7 @@ from fastapi_boundary._runtime import detection as detection_module
 from fastapi_boundary._runtime import step_timing
 from fastapi_boundary._runtime.detection import Detection
 from fastapi_boundary._runtime.request_scope import bind_scope, unbind_scope
+from tests.helpers import cpu_loop, line_of
 
 BLOCK = 0.1
 THRESHOLD = 0.03  # generous: a shared, loaded CI machine must not make a healthy step this long
@@ -63,24 +64,6 @@ class BindScope:
             await self.app(scope, receive, send)
         finally:
             unbind_scope(token)
-
-
-def line_of(function: Callable[..., Any], needle: str) -> int:
-    """The line of ``function`` that contains ``needle`` (so tests survive edits above)."""
-    lines, first = inspect.getsourcelines(function)
-    for offset, line in enumerate(lines):
-        if needle in line:
-            return first + offset
-    raise AssertionError(f"{needle!r} not in {function.__qualname__}")
-
-
-def cpu_loop(seconds: float) -> int:
-    """Pure-Python work for at least ``seconds`` (no call anything could intercept)."""
-    end = time.perf_counter() + seconds
-    total = 0
-    while time.perf_counter() < end:
-        total += sum(range(200))
-    return total
 
 
 # --- the layers under test ------------------------------------------------------------

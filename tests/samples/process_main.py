@@ -10,7 +10,8 @@ import os
 
 import anyio
 
-from fastapi_boundary._offload.process_pool import cpu_bound, run_cpu
+from fastapi_boundary._offload.process_pool import run_cpu
+from fastapi_boundary._offload.process_targets import cpu_bound
 
 
 @cpu_bound

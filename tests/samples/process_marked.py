@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from fastapi_boundary._offload.process_pool import cpu_bound
+from fastapi_boundary._offload.process_targets import cpu_bound
 
 
 @cpu_bound

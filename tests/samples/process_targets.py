@@ -6,10 +6,12 @@ importing FastAPI); the ``@cpu_bound`` ones are in `process_marked`.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import threading
 import time
+import uuid
 
 
 def scaled_sum(a: int, b: int, *, scale: int = 1) -> tuple[int, int]:
@@ -64,9 +66,14 @@ def exit_hard(code: int) -> None:
     os._exit(code)
 
 
-def sleep_then_pid(seconds: float) -> int:
-    time.sleep(seconds)
-    return os.getpid()
+def wait_at_gate(gate: str) -> int:
+    """Record the entry, then wait until the test opens the gate (`tests.helpers.Gate`)."""
+    pid = os.getpid()
+    with open(f"{gate}.entered-{pid}-{uuid.uuid4().hex}", "x"):
+        pass
+    with open(gate, "rb") as file:
+        fcntl.flock(file, fcntl.LOCK_SH)
+    return pid
 
 
 def replaceable() -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 import textwrap
 from collections import Counter
 from collections.abc import Callable
@@ -32,8 +30,9 @@ from fastapi_boundary import (
     to_async,
 )
 from fastapi_boundary import mypy as boundary_mypy
+from tests.helpers import line_of, run_python
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # real mypy runs
 
 CASES = Path(__file__).parent / "mypy_cases"
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,8 +136,7 @@ def test_every_error_code_is_exercised(case_run: Run) -> None:
 
 
 def _line_of(name: str, snippet: str) -> int:
-    lines = (CASES / name).read_text().splitlines()
-    return next(number for number, line in enumerate(lines, start=1) if snippet in line)
+    return line_of(CASES / name, snippet)
 
 
 def test_messages_name_the_parties_their_modes_and_the_fix(case_run: Run) -> None:
@@ -464,10 +462,9 @@ def test_loading_the_plugin_imports_no_framework() -> None:
         "print(sorted(m for m in ('fastapi', 'starlette', 'anyio', 'pydantic', 'sqlalchemy') "
         "if m in sys.modules))"
     )
-    found = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    assert found == "[]"
+    result = run_python("-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 # --- the examples --------------------------------------------------------------------------

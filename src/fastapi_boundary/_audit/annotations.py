@@ -24,8 +24,10 @@ from typing import Any, ForwardRef, cast
 
 from fastapi import params
 
-from .._common.declarations import BASE_ATTR, OFFLOAD_ATTR, LayerInfo, declared_layer
+from .._common.declarations import BASE_ATTR, OFFLOAD_ATTR, LayerInfo
 from .._common.modules import loaded_module
+from . import config_layers
+from .config_layers import layer_of
 from .drivers import driver_info
 
 __all__ = [
@@ -97,6 +99,7 @@ def _is_depends(meta: object) -> bool:
 _provided: weakref.WeakKeyDictionary[Any, tuple[LayerReference | Unresolved, ...]] = (
     weakref.WeakKeyDictionary()
 )
+config_layers.on_change(_provided.clear)  # what a provider returns may be a layer now
 
 
 def provider_returns(provider: object, depth: int = 0) -> tuple[LayerReference | Unresolved, ...]:
@@ -158,7 +161,7 @@ def references_in(
     if getattr(annotation, OFFLOAD_ATTR, False):
         return  # an explicit offload boundary: what it wraps is meant to be the other mode
     if inspect.isclass(annotation):
-        declared = declared_layer(annotation)
+        declared = layer_of(annotation)
         if declared is not None:
             yield LayerReference(declared[1], declared[0])
             return
@@ -190,7 +193,7 @@ def _depends_references(depends: Any, depth: int) -> Iterator[LayerReference | U
     dependency = getattr(depends, "dependency", None)
     if dependency is None:
         return
-    declared = declared_layer(dependency)
+    declared = layer_of(dependency)
     if declared is not None:
         yield LayerReference(declared[1], declared[0])
         return

@@ -20,7 +20,7 @@ from .._common.errors import BoundaryError, BoundaryWarning
 from .._common.policy import Policy, policy_problem
 from .._common.violations import Violation
 
-__all__ = ["CheckMode", "configure", "current_mode", "enforce", "reset_mode"]
+__all__ = ["CheckMode", "configure", "current_mode", "enforce", "explicit_mode", "reset_mode"]
 
 CheckMode = Policy
 ENV_VAR = "FASTAPI_BOUNDARY_MODE"
@@ -41,6 +41,17 @@ def current_mode() -> CheckMode:
     if _mode is None:
         _mode = _parse(os.environ.get(ENV_VAR, "strict"), ENV_VAR)
     return _mode
+
+
+def explicit_mode() -> CheckMode | None:
+    """The mode if one was chosen (`configure` or ``FASTAPI_BOUNDARY_MODE``); else ``None``.
+
+    ``install`` follows a chosen mode, and otherwise decides its own default.
+    """
+    if _mode is not None:
+        return _mode
+    value = os.environ.get(ENV_VAR)
+    return _parse(value, ENV_VAR) if value is not None and value.strip() else None
 
 
 def configure(mode: CheckMode) -> CheckMode:

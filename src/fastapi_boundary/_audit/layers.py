@@ -26,11 +26,11 @@ from .._common.declarations import (
 )
 from .._common.errors import LayerDeclarationError, LayerDependencyError, ModeMismatchError
 from .._common.modes import Mode, Shape, shape_of
-from .._common.sites import display_name, site_of
+from .._common.sites import caller_site, display_name, site_of
 from .._common.violations import Violation
 from .._offload.threads import Limiter
 from . import annotations as refs
-from . import registry
+from . import config_layers, registry
 from .enforcement import current_mode, enforce
 from .rules import (
     conflicting_bases,
@@ -40,6 +40,7 @@ from .rules import (
     missing_mode,
     unresolved_reference,
 )
+from .suppressions import attach, suppressed_in_code
 
 __all__ = [
     "AsyncRepository",
@@ -72,7 +73,9 @@ def _public_callables(cls: type) -> Iterator[tuple[str, object]]:
     for klass in cls.__mro__:
         if klass in _SKIPPED_BASES or _is_library_base(klass):
             continue
-        inherited_layer = klass is not cls and LAYER_ATTR in klass.__dict__
+        inherited_layer = klass is not cls and (
+            LAYER_ATTR in klass.__dict__ or config_layers.configured_class(klass)
+        )
         for name, raw in klass.__dict__.items():
             if name in seen:
                 continue
@@ -116,20 +119,31 @@ def _method_violations(cls: type, info: LayerInfo) -> list[Violation]:
 
 
 def _mismatches(
-    owner: object, info: LayerInfo, via: str, found: list[refs.LayerReference | refs.Unresolved]
+    owner: object,
+    info: LayerInfo,
+    via: str,
+    found: list[refs.LayerReference | refs.Unresolved],
+    *,
+    enforcing: bool = False,
 ) -> list[Violation]:
-    return [
-        layer_dependency_mismatch(owner, info, ref.target, ref.info, via)
-        for ref in found
-        if isinstance(ref, refs.LayerReference) and ref.info.mode is not info.mode
-    ]
+    """R3 violations among ``found``; ``enforcing`` (import time) leaves out the suppressed.
+
+    The audit (``audit_layer``) keeps them: it reports what suppressions cover.
+    """
+    violations = []
+    for ref in found:
+        if isinstance(ref, refs.LayerReference) and ref.info.mode is not info.mode:
+            violation = layer_dependency_mismatch(owner, info, ref.target, ref.info, via)
+            if not (enforcing and suppressed_in_code(violation, (owner, ref.target))):
+                violations.append(violation)
+    return violations
 
 
 def _dependency_violations(owner: object, info: LayerInfo) -> list[Violation]:
     violations: list[Violation] = []
     for site in refs.dependency_annotations(owner):
         found = list(refs.references_in(site.annotation, site.module, site.localns))
-        violations.extend(_mismatches(owner, info, site.via, found))
+        violations.extend(_mismatches(owner, info, site.via, found, enforcing=True))
         for item in found:
             if isinstance(item, refs.Unresolved):
                 registry.defer(
@@ -157,7 +171,7 @@ def _retry_deferred_for(cls: type) -> list[Violation]:
             item.missing = still_missing[0].missing
         else:
             registry.forget(item)
-        violations.extend(_mismatches(item.owner, item.owner_info, item.via, found))
+        violations.extend(_mismatches(item.owner, item.owner_info, item.via, found, enforcing=True))
     return violations
 
 
@@ -205,7 +219,9 @@ def check_deferred(owners: Collection[object]) -> list[Violation]:
             continue
         found = list(refs.references_in(item.expression, item.module, item.localns))
         if not any(isinstance(ref, refs.Unresolved) for ref in found):
-            violations.extend(_mismatches(item.owner, item.owner_info, item.via, found))
+            violations.extend(
+                _mismatches(item.owner, item.owner_info, item.via, found, enforcing=True)
+            )
     return violations
 
 
@@ -265,7 +281,8 @@ def _declare_class(cls: type, explicit: LayerInfo | None) -> None:
         hooks.layer_declared(cls)
     if current_mode() == "off":
         return
-    enforce(ModeMismatchError, _method_violations(cls, info))
+    methods = [v for v in _method_violations(cls, info) if not suppressed_in_code(v, (cls,))]
+    enforce(ModeMismatchError, methods)
     enforce(LayerDependencyError, _dependency_violations(cls, info))
     enforce(LayerDependencyError, _retry_deferred_for(cls))
 
@@ -277,9 +294,21 @@ class _Layer:
     __boundary_layer__: ClassVar[LayerInfo]
     __slots__ = ()
 
-    def __init_subclass__(cls, *, limiter: Limiter | str | None = None, **kwargs: Any) -> None:
-        """Check the new layer; ``limiter=`` names the thread limiter its offloads use."""
+    def __init_subclass__(
+        cls,
+        *,
+        limiter: Limiter | str | None = None,
+        suppress: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Check the new layer; ``limiter=`` names the thread limiter its offloads use.
+
+        ``suppress={"R3": "reason"}`` suppresses rules for this class, as
+        `suppress_rule` does, before its checks run.
+        """
         super().__init_subclass__(**kwargs)
+        if suppress is not None:
+            attach(cls, suppress, site_of(cls), f"class {cls.__name__}(..., suppress=...)")
         if not _is_library_base(cls):
             _declare_class(cls, None)
         if limiter is not None:
@@ -359,7 +388,8 @@ def _declare_function(function: Callable[..., Any], mode: Mode | None, kind: str
     info = LayerInfo(mode or shape.mode or Mode.SYNC, kind)
     if current_mode() != "off" and shape.mode is not info.mode:
         violation = function_mode_mismatch(function, info, shape)
-        enforce(ModeMismatchError, [violation])
+        if not suppressed_in_code(violation, (function,)):
+            enforce(ModeMismatchError, [violation])
     try:
         function.__boundary_layer__ = info  # type: ignore[attr-defined]
     except AttributeError as error:
@@ -388,19 +418,31 @@ def _apply(target: _F, mode: Mode | None, kind: str) -> _F:
 @overload
 def layer(target: _F, /) -> _F: ...
 @overload
-def layer(mode: ModeLike, /, *, kind: str = "layer") -> Callable[[_F], _F]: ...
-def layer(target: Any, /, *, kind: str = "layer") -> Any:
+def layer(
+    mode: ModeLike, /, *, kind: str = "layer", suppress: Mapping[str, str] | None = None
+) -> Callable[[_F], _F]: ...
+def layer(target: Any, /, *, kind: str = "layer", suppress: Mapping[str, str] | None = None) -> Any:
     """Declare a function-based layer or a class that cannot change its bases.
 
     ``@layer`` alone declares a function with the mode of its definition
     (``def`` is sync, ``async def`` is async).  ``@layer("sync")`` or
     ``@layer("async", kind="repository")`` declares either a function (which
     must then be of that mode) or a class (checked as the base classes are).
-    Returns the object itself: nothing is wrapped.
+    ``suppress={"R3": "reason"}`` suppresses rules for the object, as
+    `suppress_rule` does, before its checks run.  Returns the object itself:
+    nothing is wrapped.
     """
     if isinstance(target, (Mode, str)):
         mode = _parse_mode(target)
-        return lambda obj: _apply(obj, mode, kind)
+        if suppress is None:
+            return lambda obj: _apply(obj, mode, kind)
+        where = caller_site()
+
+        def declare(obj: _F) -> _F:
+            attach(obj, suppress, where, f"@layer({str(mode)!r}, suppress=...)")
+            return _apply(obj, mode, kind)
+
+        return declare
     return _apply(target, None, kind)
 
 

@@ -1,18 +1,21 @@
 """The audit's model of an app: routes, their dependency trees, the violations.
 
-Plain dataclasses, so the table, JSON and CI renderers and the tests all
-read the same data.
+Plain dataclasses, so the renderers (table, JSON, GitHub, SARIF), the
+grouping into findings (``findings.py``) and the tests all read the same data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._common.declarations import LayerInfo
 from .._common.modes import Mode
 from .._common.sites import UNKNOWN, Site, site_of
 from .._common.violations import Violation
+
+if TYPE_CHECKING:
+    from .adoption import Adoption
 
 __all__ = ["AppReport", "DependencyNode", "RouteReport"]
 
@@ -34,6 +37,7 @@ class DependencyNode:
     layer_name: str | None = None
     provides: bool = False
     note: str | None = None
+    use_cache: bool = True  # Depends(use_cache=False): FastAPI calls it again, not once
     children: list[DependencyNode] = field(default_factory=list)
     call_object: object = field(default=None, repr=False, compare=False)
     layer_owner: object = field(default=None, repr=False, compare=False)
@@ -80,9 +84,25 @@ class DependencyNode:
         }
 
 
+def _cache_key(node: DependencyNode) -> tuple[int, int]:
+    """What FastAPI's per-request dependency cache keys a call by: the callable itself.
+
+    Two closures of one factory share a name and a site but are two callables,
+    each called once; ``use_cache=False`` makes every occurrence a call of its own.
+    """
+    if node.use_cache and node.call_object is not None:
+        return (0, id(node.call_object))
+    return (1, id(node))
+
+
 @dataclass
 class RouteReport:
-    """One route: where it answers, what runs for it and what is wrong with it."""
+    """One route: where it answers, what runs for it and what is wrong with it.
+
+    ``validates_response`` is true when FastAPI validates what the endpoint
+    returns against a response model (``response_model=`` or the return
+    annotation): for a ``def`` endpoint it does so in the threadpool.
+    """
 
     kind: str  # "http", "websocket", "route", "mount"
     path: str
@@ -92,6 +112,7 @@ class RouteReport:
     endpoint: DependencyNode | None
     violations: list[Violation] = field(default_factory=list)
     note: str | None = None
+    validates_response: bool = False
 
     @property
     def label(self) -> str:
@@ -107,44 +128,79 @@ class RouteReport:
             return self.declared_mode
         return self.endpoint.effective_mode if self.endpoint else None
 
-    @property
-    def thread_hops(self) -> int:
-        """Threadpool round trips per request (sync generators count setup and teardown)."""
-        if self.endpoint is None:
-            return 0
-        hops = 0
-        seen: set[tuple[str, str]] = set()
-        for node in self.endpoint.walk():
-            key = (node.call, str(node.site))
-            if node.mode is not Mode.SYNC or key in seen:
+    def hop_sources(self) -> list[tuple[str, int]]:
+        """Each threadpool round trip of one request: ``(what, hops)``, in tree order.
+
+        FastAPI runs every sync callable of the tree in the threadpool, once per
+        request per callable (its dependency cache), a sync generator twice (setup
+        and teardown), and, for a ``def`` endpoint with a response model, the
+        validation of the response too.
+        """
+        endpoint = self.endpoint
+        if endpoint is None:
+            return []
+        sources: list[tuple[str, int]] = []
+        seen: set[tuple[int, int]] = set()
+        for node in endpoint.walk():
+            if node.mode is not Mode.SYNC:
+                continue
+            if node is endpoint:
+                sources.append((f"endpoint {node.call}", 1))
+                continue
+            key = _cache_key(node)
+            if key in seen:
                 continue
             seen.add(key)
-            hops += 2 if node.shape == "generator function" and node is not self.endpoint else 1
-        return hops
+            if node.shape == "generator function":
+                sources.append((f"{node.call} (setup, teardown)", 2))
+            else:
+                sources.append((node.call, 1))
+        if self.validates_response and endpoint.mode is Mode.SYNC:
+            sources.append(("response validation", 1))
+        return sources
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    @property
+    def thread_hops(self) -> int:
+        """Threadpool round trips per request: the sum of `hop_sources`."""
+        return sum(hops for _, hops in self.hop_sources())
+
+    def to_dict(self, *, tree: bool = False) -> dict[str, Any]:
+        """The route's entry in the JSON report; ``tree`` adds its dependency tree and hops."""
+        entry: dict[str, Any] = {
+            "label": self.label,
             "kind": self.kind,
-            "path": self.path,
-            "methods": list(self.methods),
-            "name": self.name,
             "mode": self.mode.value if self.mode else None,
-            "declared_mode": self.declared_mode.value if self.declared_mode else None,
-            "thread_hops": self.thread_hops,
-            "endpoint": self.endpoint.to_dict() if self.endpoint else None,
-            "violations": [v.to_dict() for v in self.violations],
+            "declared": self.declared_mode is not None,
+            "hops": self.thread_hops,
             "note": self.note,
         }
+        if tree:
+            entry["hop_sources"] = [
+                {"what": what, "hops": hops} for what, hops in self.hop_sources()
+            ]
+            entry["tree"] = self.endpoint.to_dict() if self.endpoint else None
+        return entry
 
 
 @dataclass
 class AppReport:
-    """The whole audit: every route, plus violations not tied to one route."""
+    """The whole audit: every route, plus violations not tied to one route.
+
+    ``routes`` are the routes the audit inspected (or could not, with a note);
+    ``mounts`` the mounted apps it could not look into (not routers, or empty).
+    ``layer_routes`` gives, for each layer violation, the routes whose trees
+    reach that layer (directly or through the layers it names).  ``adoption``
+    is what the configuration, the baseline and the suppressions set aside
+    (``None`` when there was nothing to apply).
+    """
 
     routes: list[RouteReport] = field(default_factory=list)
     layer_violations: list[Violation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     import_failed: bool = False  # an import-time check stopped the app from loading
+    mounts: list[RouteReport] = field(default_factory=list)
+    layer_routes: dict[Violation, list[str]] = field(default_factory=dict, repr=False)
+    adoption: Adoption | None = field(default=None, repr=False)  # baseline, suppressions
 
     @property
     def violations(self) -> list[Violation]:
@@ -155,7 +211,10 @@ class AppReport:
 
     @property
     def ok(self) -> bool:
-        return not self.violations
+        """No finding, and no stale baseline entry or suppression (`adoption`)."""
+        if self.adoption is not None and not self.adoption.ok:
+            return False
+        return not self.layer_violations and not any(route.violations for route in self.routes)
 
     @property
     def unclassified(self) -> list[tuple[RouteReport, DependencyNode]]:
@@ -168,31 +227,29 @@ class AppReport:
         ]
 
     def summary(self) -> str:
-        routes = len(self.routes)
+        """One line: routes, violations, and mounts not inspected, unclassified callables, notes."""
         violations = len(self.violations)
         if self.import_failed:
             return (
-                f"the app did not import: {violations} violation{'s' if violations != 1 else ''} "
+                f"the app did not import: {_count(violations, 'violation')} "
                 "raised at import time (routes not audited)"
             )
+        parts = [_count(len(self.routes), "route"), _count(violations, "violation")]
+        if self.mounts:
+            parts.append(f"{_count(len(self.mounts), 'mounted app')} not inspected")
         unclassified = len(self.unclassified)
-        parts = [
-            f"{routes} route{'s' if routes != 1 else ''}",
-            f"{violations} violation{'s' if violations != 1 else ''}",
-        ]
         if unclassified:
             parts.append(f"{unclassified} unclassified")
         if self.notes:
-            parts.append(f"{len(self.notes)} note{'s' if len(self.notes) != 1 else ''}")
+            parts.append(_count(len(self.notes), "note"))
         return ", ".join(parts)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "summary": self.summary(),
-            "import_failed": self.import_failed,
-            "routes": [route.to_dict() for route in self.routes],
-            "layer_violations": [v.to_dict() for v in self.layer_violations],
-            "violations": [v.to_dict() for v in self.violations],
-            "notes": list(self.notes),
-        }
+    def to_dict(self, *, verbose: bool = False) -> dict[str, Any]:
+        """The JSON report (schema version 1, see ``docs/cli.md``), as a dictionary."""
+        from .findings import report_document
+
+        return report_document(self, verbose=verbose)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

@@ -14,13 +14,15 @@ import weakref
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from starlette.routing import BaseRoute, Host, Mount, Route, WebSocketRoute
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Host, Mount, Route, Router, WebSocketRoute
 
-from .._common.declarations import LayerInfo, declared_layer
+from .._common.declarations import LayerInfo
 from .._common.modes import Mode, shape_of
 from .._common.sites import UNKNOWN, Site, display_name
 from .._common.violations import Party, Violation
 from . import annotations as refs
+from . import config_layers
 from .report import DependencyNode, RouteReport
 from .rules import endpoint_mode_mismatch, route_dependency_mismatch
 
@@ -107,7 +109,7 @@ def _provided_layer(
     call: Any, parameter_annotation: Callable[[], Any] | None
 ) -> tuple[LayerInfo, object, bool] | None:
     """The layer a node is, or provides: by its return annotation, else its parameter's type."""
-    declared = declared_layer(call)
+    declared = config_layers.layer_of(call)
     if declared is not None:
         return declared[0], declared[1], False
     for found in refs.provider_returns(call):
@@ -144,6 +146,7 @@ def _node(
             layer_name=display_name(layer[1]) if layer else None,
             provides=layer[2] if layer else False,
             note=_note_for(call, shape.mode is not None, layer is not None),
+            use_cache=bool(getattr(dependant, "use_cache", True)),
             call_object=call,
             layer_owner=layer[1] if layer else None,
         )
@@ -171,7 +174,10 @@ def _tree_violations(label: str, root_mode: Mode | None, root: DependencyNode) -
     """Every edge where a layer or driver is handed to a receiver of the other mode."""
     found: list[Violation] = []
 
-    def visit(node: DependencyNode, consumer_mode: Mode | None, chain: tuple[str, ...]) -> None:
+    def visit(
+        node: DependencyNode, consumer_mode: Mode | None, chain: tuple[str, ...], own: int
+    ) -> None:
+        # ``chain`` runs from the endpoint to ``node``, whose own names are its last ``own``
         for child in node.children:
             link = (*chain, child.layer_name or child.call)
             if child.layer_name and child.call != child.layer_name:
@@ -185,16 +191,18 @@ def _tree_violations(label: str, root_mode: Mode | None, root: DependencyNode) -
                         child.layer_owner,
                         child.layer,
                         child.call_object if child.provides else None,
+                        consumer_at=len(chain) - own,
                     )
                 )
-            visit(child, child.effective_mode, link)
+            visit(child, child.effective_mode, link, len(link) - len(chain))
 
-    visit(root, root_mode, (root.call,))
+    visit(root, root_mode, (root.call,), 1)
     return found
 
 
 # call -> {mode it is consumed in: whether everything below it is clean}
 _clean_below: weakref.WeakKeyDictionary[Any, dict[Mode | None, bool]] = weakref.WeakKeyDictionary()
+config_layers.on_change(_clean_below.clear)
 
 
 def _subtree_clean(dependant: Any, consumer_mode: Mode | None) -> bool:
@@ -283,6 +291,7 @@ def inspect_route(
         name=getattr(route, "name", None),
         declared_mode=declared[0] if declared else None,
         endpoint=None,
+        validates_response=getattr(route, "response_field", None) is not None,
     )
     if dependant is not None:
         report.endpoint = _node(dependant, "endpoint", None)
@@ -326,27 +335,40 @@ def flatten_routes(routes: Iterable[Any]) -> Iterable[tuple[Any, Any]]:
         yield context, context.original_route
 
 
+def _mount(original: Mount | Host, path: str, note: str) -> RouteReport:
+    return RouteReport(
+        kind="mount",
+        path=path or "/",
+        methods=(),
+        name=getattr(original, "name", None),
+        declared_mode=None,
+        endpoint=None,
+        note=note,
+    )
+
+
 def inspect_routes(routes: Iterable[Any], prefix: str = "") -> Iterable[RouteReport]:
-    """Audit routes, descending into included routers, mounts and hosts."""
+    """Audit routes, descending into included routers, mounts and hosts.
+
+    A mounted app the audit cannot look into (not a router, or one with no
+    route of its own) yields one report of kind ``"mount"`` that says so.
+    """
     for view, original in flatten_routes(routes):
         if isinstance(original, (Mount, Host)):
             mount_prefix = prefix + (getattr(view, "path", "") or "")
             sub_routes = _sub_routes(original)
+            app = display_name(original.app)
             if sub_routes is None:
-                yield RouteReport(
-                    kind="mount",
-                    path=mount_prefix or "/",
-                    methods=(),
-                    name=getattr(original, "name", None),
-                    declared_mode=None,
-                    endpoint=None,
-                    note=(
-                        f"mounted ASGI app {display_name(original.app)} is not a router: "
-                        "not inspected"
-                    ),
-                )
+                note = f"mounted ASGI app {app} is not a router: not inspected"
+                yield _mount(original, mount_prefix, note)
                 continue
-            yield from inspect_routes(sub_routes, mount_prefix)
+            found = False
+            for sub in inspect_routes(sub_routes, mount_prefix):
+                found = True
+                yield sub
+            if not found:
+                note = f"mounted app {app} is empty: it has no routes (besides documentation)"
+                yield _mount(original, mount_prefix, note)
         elif isinstance(original, (Route, WebSocketRoute)) or hasattr(view, "dependant"):
             report = inspect_route(view, prefix, original=original)
             if report is not None:
@@ -364,8 +386,15 @@ def inspect_routes(routes: Iterable[Any], prefix: str = "") -> Iterable[RouteRep
 
 
 def _sub_routes(route: Mount | Host) -> list[BaseRoute] | None:
+    """The routes of a mounted router or app (maybe none); ``None`` when it has no router."""
     try:
         routes = route.routes
     except Exception:
         return None
-    return list(routes) if routes else None
+    if routes:
+        return list(routes)
+    app = route.app
+    is_router = isinstance(app, (Starlette, Router)) or isinstance(
+        getattr(app, "router", None), Router
+    )
+    return [] if is_router else None

@@ -152,14 +152,20 @@ def endpoint_mode_mismatch(
     name = display_name(endpoint)
     site = site_of(shape.target)
     fix = fixes.endpoint_mode_fix(name, router_mode.value, websocket="websocket" in route.lower())
+    mismatch = (
+        f"is {_shape_words(shape)} but its router is a {router_kind} ({router_mode.value}) "
+        f"created at {router_site}"
+    )
     return Violation(
         Rule.R2,
-        f"endpoint {name} ({site}) of route {route} is {_shape_words(shape)} but its "
-        f"router is a {router_kind} ({router_mode.value}) created at {router_site}",
+        f"endpoint {name} ({site}) of route {route} {mismatch}",
         Party("endpoint", name, shape.mode, site),
         Party(router_kind, router_kind, router_mode, router_site),
         fix=fix,
         chain=(route, name),
+        route=route,
+        cause_summary=f"endpoint {name} ({site}) {mismatch}",
+        cause_chain=(name,),
     )
 
 
@@ -170,12 +176,15 @@ def route_dependency_mismatch(
     target: object,
     target_info: LayerInfo,
     provided_by: object | None,
+    consumer_at: int = 0,
 ) -> Violation:
     """R3 for routes: a layer or driver of the other mode is handed to ``consumer``.
 
     ``consumer`` is the endpoint, or the dependency whose parameter receives
     the layer: FastAPI awaits an async dependency even under a ``def``
-    endpoint, so the mode that matters is the receiver's.
+    endpoint, so the mode that matters is the receiver's.  ``chain`` runs
+    from the endpoint; ``chain[consumer_at:]`` from the consumer on is the
+    cause, the same whichever route reaches it.
     """
     other = _layer_party(target, target_info)
     name = consumer.name
@@ -193,6 +202,9 @@ def route_dependency_mismatch(
         other,
         fix=fix,
         chain=(route, *chain),
+        route=route,
+        cause_summary=f"{consumer.describe()} depends on {other.describe()}{how}",
+        cause_chain=tuple(chain[consumer_at:]),
     )
 
 

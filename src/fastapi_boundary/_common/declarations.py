@@ -27,6 +27,7 @@ __all__ = [
     "OFFLOAD_ATTR",
     "ORIGINAL_ATTR",
     "PURE_ATTR",
+    "SUPPRESS_ATTR",
     "TIMED_ATTR",
     "LayerInfo",
     "declared_layer",
@@ -36,6 +37,8 @@ __all__ = [
 LAYER_ATTR: Final = "__boundary_layer__"
 #: On the library's own base classes (``SyncRepository`` ...): not a user layer.
 BASE_ATTR: Final = "__boundary_base__"
+#: On a class or function: the rules suppressed for it, with their reasons (``@suppress_rule``).
+SUPPRESS_ATTR: Final = "__boundary_suppress__"
 #: On a ``@pure`` method: exempt from R2 (a cheap sync helper on an async layer).
 PURE_ATTR: Final = "__boundary_pure__"
 #: On a class that is an explicit boundary (the ``to_async`` proxy): exempt from R3.

@@ -61,7 +61,15 @@ class Party:
 
 @dataclass(frozen=True)
 class Violation:
-    """A broken rule, with everything needed to find and fix it."""
+    """A broken rule, with everything needed to find and fix it.
+
+    A violation found in a route's dependency tree names the route: ``route``
+    is its label, ``summary`` says "of route ..." and ``chain`` starts at the
+    route.  ``cause_summary`` and ``cause_chain`` say the same without the
+    route (the chain from the subject on), so that one cause reached by many
+    routes reads the same for each of them; for other violations they equal
+    ``summary`` and ``chain``.
+    """
 
     rule: Rule
     summary: str
@@ -69,6 +77,15 @@ class Violation:
     other: Party | None
     fix: str
     chain: tuple[str, ...] = field(default=())
+    route: str | None = None
+    cause_summary: str = ""
+    cause_chain: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.cause_summary:
+            object.__setattr__(self, "cause_summary", self.summary)
+        if not self.cause_chain:
+            object.__setattr__(self, "cause_chain", self.chain)
 
     @property
     def site(self) -> Site:

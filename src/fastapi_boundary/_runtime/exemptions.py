@@ -19,19 +19,24 @@ The baseline file is JSON a human can read and edit::
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._common import baseline_files
+from .._common.baseline_files import BASELINE_VERSION, label
 from .._common.errors import BoundaryError
-from .._common.sites import relative_path
 from .detection import Detection
 
-__all__ = ["Exemption", "Exemptions", "load_baseline", "parse_exemptions", "write_baseline"]
-
-BASELINE_VERSION = 1
+__all__ = [
+    "BASELINE_VERSION",
+    "Exemption",
+    "Exemptions",
+    "load_baseline",
+    "parse_exemptions",
+    "write_baseline",
+]
 
 
 @dataclass(frozen=True)
@@ -115,20 +120,17 @@ def parse_exemptions(
 
 def load_baseline(path: str | Path) -> list[Exemption]:
     """Read a baseline file written by `write_baseline` (a missing file is an empty baseline)."""
-    file = Path(path)
-    if not file.exists():
-        return []
-    label = f"baseline {relative_path(str(file))}"
+    fix = "rewrite it with `pytest --boundary=strict --update-baseline`."
+    rows = baseline_files.read_rows(path, "exemptions", fix)
     try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-        rows = data["exemptions"]
         return [
-            Exemption(str(row["name"]), str(row["reason"]), row.get("layer"), label) for row in rows
+            Exemption(str(row["name"]), str(row["reason"]), row.get("layer"), label(path))
+            for row in rows
         ]
-    except (ValueError, KeyError, TypeError) as error:
+    except KeyError as error:
         raise BoundaryError(
-            f"baseline {file} is not a fastapi-boundary baseline ({error}). "
-            f"Fix: rewrite it with `pytest --boundary=strict --update-baseline`."
+            f"baseline {path} is not a fastapi-boundary baseline (an entry has no {error}). "
+            f"Fix: {fix}"
         ) from error
 
 
@@ -145,9 +147,5 @@ def write_baseline(path: str | Path, detections: Iterable[Detection]) -> list[Ex
         if layer is not None:
             row["layer"] = layer
         rows.append(row)
-    Path(path).write_text(
-        json.dumps({"version": BASELINE_VERSION, "exemptions": rows}, indent=2) + "\n",
-        encoding="utf-8",
-    )
-    label = f"baseline {relative_path(str(path))}"
-    return [Exemption(r["name"], r["reason"], r.get("layer"), label) for r in rows]
+    baseline_files.write_rows(path, "exemptions", rows)
+    return [Exemption(r["name"], r["reason"], r.get("layer"), label(path)) for r in rows]

@@ -8,6 +8,10 @@ limiters, runs the audit (``strict`` refuses to start with the report,
 moment a forward reference that could not be resolved at import time is
 checked.  ``monitor=`` runs the production monitor for the app's life, its
 configuration checked at once too.
+
+The audit reads ``[tool.fastapi-boundary]`` (layers, suppressions, the
+baseline), and its policy is decided by `start_up_policy`: the monitor, and
+an app that is being adopted, must never be the reason an app does not start.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.applications import Starlette
 
+from .._audit.adoption import verdict
 from .._audit.app_check import check_app
-from .._audit.enforcement import CheckMode, current_mode
+from .._audit.enforcement import CheckMode, explicit_mode
 from .._audit.render import render_table
+from .._common.config import BoundaryConfig, load_config
 from .._common.declarations import INSTALLED_ATTR, MONITOR_ATTR
 from .._common.errors import BoundaryError, BoundaryViolationsError, LimiterError
 from .._common.modules import loaded_module
@@ -32,7 +38,7 @@ from .._offload.threads import DEFAULT_LIMITER, Limiter, check_size, resolve_lim
 if TYPE_CHECKING:
     from .monitor import MonitorConfig
 
-__all__ = ["install"]
+__all__ = ["install", "start_up_policy"]
 
 AppT = TypeVar("AppT", bound=Starlette)
 
@@ -55,6 +61,26 @@ def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limi
     return sizes
 
 
+def start_up_policy(
+    check: CheckMode | None, config: BoundaryConfig, *, monitoring: bool
+) -> CheckMode:
+    """How the start-up audit reacts: the first of these that is set.
+
+    ``check=``; the chosen check mode (`configure`, ``FASTAPI_BOUNDARY_MODE``);
+    the table's ``policy``; then ``warn`` for an app that runs the monitor or is
+    being adopted (a baseline, or layers declared in the table), ``strict`` for
+    any other.  Monitoring must not depend on passing the audit.
+    """
+    if check is not None:
+        return check
+    chosen = explicit_mode()
+    if chosen is not None:
+        return chosen
+    if config.policy is not None:
+        return config.policy
+    return "warn" if monitoring or config.adopting else "strict"
+
+
 def install(
     app: AppT,
     *,
@@ -63,10 +89,16 @@ def install(
     limiters: Mapping[str, int] | None = None,
     processes: int | None = None,
     monitor: MonitorConfig | Mapping[str, Any] | bool | None = None,
+    config: BoundaryConfig | None = None,
 ) -> AppT:
     """Wire the library into ``app``; returns the app so it can wrap a constructor call.
 
-    ``check`` defaults to the configured mode (``FASTAPI_BOUNDARY_MODE``).
+    ``check`` is how the start-up audit reacts (`start_up_policy`): by
+    default the chosen check mode (``FASTAPI_BOUNDARY_MODE``), else the
+    table's ``policy``, else ``warn`` with the monitor or a baseline and
+    ``strict`` otherwise.  ``config`` is the ``[tool.fastapi-boundary]``
+    table (default: `load_config` from the working folder); its layers,
+    suppressions and baseline apply to the start-up audit.
     ``threads`` sizes the default thread limiter (shared with FastAPI's
     ``def`` endpoints and dependencies; anyio's default is 40); ``limiters``
     sizes declared limiters by name.  ``processes`` sizes the worker pool of
@@ -82,11 +114,12 @@ def install(
             f"install() needs a FastAPI or Starlette app; got {type(app).__name__}. "
             "Fix: call install(app) on the object your ASGI server serves."
         )
-    mode = check or current_mode()
+    if config is None:
+        config = load_config()  # a mistake in the table is an error now, not at start-up
     problem = policy_problem(
-        mode, "install(check=...)", "install(app, check='strict'), 'warn' or 'off'."
+        check, "install(check=...)", "install(app, check='strict'), 'warn' or 'off'."
     )
-    if problem is not None:
+    if check is not None and problem is not None:
         raise BoundaryError(problem)
     sizes = _sizes(threads, limiters)
     if processes is not None:
@@ -106,6 +139,8 @@ def install(
         )
     if getattr(app, _INSTALLED, False):
         return app
+    mode = start_up_policy(check, config, monitoring=monitor_config is not None)
+    start_up_config = config
     monitor_ = None
     if monitor_config is not None:
         from .monitor import Monitor
@@ -118,8 +153,8 @@ def install(
         for limiter, size in sizes.items():
             limiter.size = size
         if mode != "off":
-            report = check_app(app)
-            if report.violations:
+            report = check_app(app, config=start_up_config)
+            if verdict(report, "strict"):
                 if mode == "strict":
                     raise BoundaryViolationsError(
                         f"{app_name(app)} has boundary violations; refusing to start:\n"

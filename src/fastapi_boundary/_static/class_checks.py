@@ -1,10 +1,11 @@
 """Layers: the mode of their public callables (R2) and of what they take (R3).
 
 Classes are checked in semantic analysis, from the base-class hook (a
-subclass of a layer base or of a declared layer) and the ``@layer(...)``
-class-decorator hook; the declared mode is stored in the class's metadata, so
-it survives mypy's cache.  ``@layer(...)`` on a function is checked where the
-decorator is applied, in type checking.
+subclass of a layer base or of a declared layer), the ``@layer(...)``
+class-decorator hook, and, for a class ``[tool.fastapi-boundary.layers]``
+declares, the MRO hook mypy calls for every class; the declared mode is
+stored in the class's metadata, so it survives mypy's cache.  ``@layer(...)``
+on a function is checked where the decorator is applied, in type checking.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from mypy.nodes import (
     Decorator,
     FuncDef,
     FuncItem,
+    MemberExpr,
+    NameExpr,
     OverloadedFuncDef,
     TypeInfo,
     Var,
@@ -28,7 +31,7 @@ from . import compat, errors, fullnames
 from .nodes import LayerMode, declared_mode, decorator_name, instances, is_async, layer_mode
 from .state import BuildState
 
-__all__ = ["on_layer_class", "on_layer_decorator", "on_layer_function"]
+__all__ = ["on_configured_class", "on_layer_class", "on_layer_decorator", "on_layer_function"]
 
 _Site = tuple[str, Type | None, Context]
 
@@ -48,6 +51,44 @@ def on_layer_decorator(state: BuildState, ctx: ClassDefContext) -> bool:
         info = ctx.cls.info
         _declare(state, ctx, info, LayerMode(declared[0], declared[1], info.fullname))
     return True
+
+
+def on_configured_class(state: BuildState, mode: LayerMode, ctx: ClassDefContext) -> None:
+    """A class ``[tool.fastapi-boundary.layers]`` declares (mypy's MRO hook, for every class).
+
+    mypy calls the hook before the class body is analysed, so the first time
+    it records the mode and asks for one more pass; the checks run in that
+    pass (or in the final one), when the methods and attributes exist.  A
+    class declared in code (a layer base, ``@layer``) is left to the other
+    hooks: the code's declaration wins, as at run time.
+    """
+    info = ctx.cls.info
+    if _declared_in_code(ctx, info):
+        return
+    key = (info.fullname, id(info))
+    if key in state.checked_classes:
+        return
+    if key not in state.waiting and not ctx.api.final_iteration:
+        state.waiting.add(key)
+        info.metadata[fullnames.METADATA_KEY] = {
+            "mode": mode.mode,
+            "kind": mode.kind,
+            "declared_by": mode.declared_by,
+        }
+        ctx.api.defer()
+        return
+    _declare(state, ctx, info, mode)
+
+
+def _declared_in_code(ctx: ClassDefContext, info: TypeInfo) -> bool:
+    """A layer base (the base-class hook checks the class) or ``@layer`` (not analysed yet)."""
+    if any(layer_mode(base) is not None for base in info.mro[1:]):
+        return True
+    for decorator in ctx.cls.decorators:
+        callee = decorator.callee if isinstance(decorator, CallExpr) else decorator
+        if isinstance(callee, (NameExpr, MemberExpr)) and callee.name == "layer":
+            return True
+    return False
 
 
 def _declare(state: BuildState, ctx: ClassDefContext, info: TypeInfo, mode: LayerMode) -> None:

@@ -2,12 +2,15 @@
 
 Read once per build, validated (a mistake stops mypy with the file, the key
 and the fix), and reported to mypy's cache with everything else that changes
-results.
+results.  The project's ``[tool.fastapi-boundary.layers]`` table is read too
+(`layers_of`), from the same ``pyproject.toml`` the CLI and ``install()``
+read: classes it matches are layers for the plugin as if they were declared.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from collections.abc import Mapping
 from configparser import ConfigParser
@@ -16,6 +19,8 @@ from typing import Any, Final
 
 from ..__about__ import __version__
 from .._common import catalog
+from .._common.config import LayerRule, find_pyproject
+from .._common.config import load_config as load_table
 from . import compat
 from .errors import ERROR_CODES
 
@@ -38,6 +43,7 @@ class PluginConfig:
     disable: frozenset[str] = frozenset()
     offloads: tuple[str, ...] = ()
     source: str = ""
+    layers: tuple[LayerRule, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         return {
@@ -59,10 +65,11 @@ _CATALOG_DIGEST: Final = catalog_digest()
 def report_data(config: PluginConfig) -> dict[str, Any]:
     """What ``report_config_data`` gives mypy: everything that changes results.
 
-    The configured lists, and the catalogue's digest: mypy's cache is never
-    stale for them.
+    The configured lists, the layers declared in ``[tool.fastapi-boundary.layers]``
+    and the catalogue's digest: mypy's cache is never stale for them.
     """
-    return {**config.to_data(), "catalog": _CATALOG_DIGEST}
+    layers = [rule.to_data() for rule in config.layers]
+    return {**config.to_data(), "layers": layers, "catalog": _CATALOG_DIGEST}
 
 
 def _error(message: str) -> Exception:
@@ -99,16 +106,38 @@ def _read_section(config_file: str) -> Mapping[str, object] | None:
     return dict(parser.items(CONFIG_SECTION))
 
 
+def layers_of(config_file: str | None) -> tuple[LayerRule, ...]:
+    """The project's ``[tool.fastapi-boundary.layers]``, from the same file the CLI reads.
+
+    That is mypy's configuration file when it is a ``pyproject.toml``, else the
+    first ``pyproject.toml`` from its folder (without one: the working
+    folder) upward.  A mistake in the table stops mypy, as the CLI would.
+    """
+    folder = os.path.dirname(os.path.abspath(config_file)) if config_file else None
+    path = find_pyproject(folder)
+    if path is None:
+        return ()
+    try:
+        return load_table(path).layers
+    except Exception as error:
+        from .._common.errors import BoundaryError
+
+        if not isinstance(error, BoundaryError):
+            raise
+        raise _error(str(error)) from None
+
+
 def load_config(config_file: str | None) -> PluginConfig:
     """Read and validate the plugin's section; a mistake raises mypy's ``CompileError``.
 
     The message names the file, the key and the fix.
     """
+    layers = layers_of(config_file)
     if not config_file:
-        return PluginConfig()
+        return PluginConfig(layers=layers)
     section = _read_section(config_file)
     if section is None:
-        return PluginConfig(source=config_file)
+        return PluginConfig(source=config_file, layers=layers)
     source = f"{config_file} [{CONFIG_SECTION}]"
     unknown = sorted(set(section) - CONFIG_KEYS)
     if unknown:
@@ -134,4 +163,4 @@ def load_config(config_file: str | None) -> PluginConfig:
             if not isinstance(error, BoundaryError):
                 raise
             raise _error(str(error)) from None
-    return PluginConfig(blocking, disable, offloads, config_file)
+    return PluginConfig(blocking, disable, offloads, config_file, layers)

@@ -25,7 +25,7 @@ LAYER: Final = f"{LIB}._audit.layers.layer"
 PURE: Final = f"{LIB}._audit.layers.pure"
 
 BLOCKING: Final = f"{LIB}._offload.threads.blocking"
-CPU_BOUND: Final = f"{LIB}._offload.process_pool.cpu_bound"
+CPU_BOUND: Final = f"{LIB}._offload.process_targets.cpu_bound"
 RUN_BLOCKING: Final = f"{LIB}._offload.threads.run_blocking"
 RUN_CPU: Final = f"{LIB}._offload.process_pool.run_cpu"
 ASYNC_PROXY: Final = f"{LIB}._offload.proxy.AsyncProxy"

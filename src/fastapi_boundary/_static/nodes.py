@@ -25,12 +25,15 @@ from mypy.nodes import (
 from mypy.types import CallableType, Instance, Overloaded, ProperType, Type, UnionType
 from mypy.types import get_proper_type as proper
 
+from .._common.config import LayerRule, match_layer
 from . import compat, fullnames
 
 __all__ = [
     "DecoratorIndex",
     "LayerMode",
     "async_kind",
+    "configure_layers",
+    "configured_mode",
     "declared_mode",
     "decorator_name",
     "function_label",
@@ -84,8 +87,29 @@ def declared_mode(expression: Expression) -> tuple[str, str] | None:
     return (mode, kind) if mode in ("sync", "async") else None
 
 
+_configured: tuple[LayerRule, ...] = ()
+
+
+def configure_layers(rules: tuple[LayerRule, ...]) -> None:
+    """The ``[tool.fastapi-boundary.layers]`` of this build (the plugin sets them when created)."""
+    global _configured
+    _configured = rules
+
+
+def configured_mode(fullname: str) -> LayerMode | None:
+    """The layer ``[tool.fastapi-boundary.layers]`` makes of the class ``fullname``, if any."""
+    if not _configured or fullname.startswith(f"{fullnames.LIB}."):
+        return None
+    rule = match_layer(_configured, fullname)
+    return LayerMode(rule.mode, rule.kind, fullname) if rule is not None else None
+
+
 def layer_mode(info: TypeInfo) -> LayerMode | None:
-    """The declared mode of a class, from its MRO (metadata, library bases, ``@layer``)."""
+    """The declared mode of a class, from its MRO.
+
+    For each class of the MRO: its metadata (a declaration the plugin has
+    seen), a library base, ``@layer``, then ``[tool.fastapi-boundary.layers]``.
+    """
     for base in info.mro:
         stored = base.metadata.get(fullnames.METADATA_KEY)
         if stored and "mode" in stored:
@@ -97,6 +121,9 @@ def layer_mode(info: TypeInfo) -> LayerMode | None:
             found = declared_mode(decorator)
             if found is not None:
                 return LayerMode(found[0], found[1], base.fullname)
+        configured = configured_mode(base.fullname)
+        if configured is not None:
+            return configured
     return None
 
 

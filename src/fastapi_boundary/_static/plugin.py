@@ -25,7 +25,7 @@ from mypy.types import Type
 
 from . import call_checks, class_checks, compat, endpoint_checks, fullnames, marker_checks
 from .config import load_config, report_data
-from .nodes import layer_mode
+from .nodes import configure_layers, configured_mode, layer_mode
 from .proxy_types import on_proxy_attribute
 from .state import BuildState
 
@@ -38,6 +38,7 @@ class BoundaryPlugin(Plugin):
     def __init__(self, options: Options) -> None:
         super().__init__(options)
         self.config = load_config(compat.config_file(options))
+        configure_layers(self.config.layers)
         self._state = BuildState.create(self.config, self.lookup_fully_qualified)
         self._offloads = fullnames.THREAD_OFFLOADS | fullnames.PROCESS_OFFLOADS
         self._offloads |= frozenset(self.config.offloads)
@@ -63,6 +64,17 @@ class BoundaryPlugin(Plugin):
                 return None  # not analysed yet: ask again next time
             is_layer = self._state.base_kinds[fullname] = layer_mode(info) is not None
         return functools.partial(class_checks.on_layer_class, self._state) if is_layer else None
+
+    def get_customize_class_mro_hook(
+        self, fullname: str
+    ) -> Callable[[ClassDefContext], None] | None:
+        # called for every class: a class the configuration declares is checked as a layer
+        if not self.config.layers:
+            return None
+        mode = configured_mode(fullname)
+        if mode is None:
+            return None
+        return functools.partial(class_checks.on_configured_class, self._state, mode)
 
     def get_class_decorator_hook_2(self, fullname: str) -> Callable[[ClassDefContext], bool] | None:
         if fullname == fullnames.LAYER:

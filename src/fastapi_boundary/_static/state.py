@@ -32,6 +32,7 @@ class BuildState:
     method_kinds: dict[str, str | None] = field(default_factory=dict)
     function_kinds: dict[str, str | None] = field(default_factory=dict)
     checked_classes: set[tuple[str, int]] = field(default_factory=set)
+    waiting: set[tuple[str, int]] = field(default_factory=set)  # configured layers, first pass
     base_kinds: dict[str, bool] = field(default_factory=dict)
 
     @classmethod

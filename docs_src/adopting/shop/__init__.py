@@ -1,0 +1,1 @@
+"""A shop that has never heard of fastapi-boundary."""
