@@ -158,10 +158,12 @@ def install(
                 if mode == "strict":
                     raise BoundaryViolationsError(
                         f"{app_name(app)} has boundary violations; refusing to start:\n"
-                        + render_table(report),
+                        + render_table(report, quiet=True),
                         report.violations,
                     )
-                logger.warning("boundary violations found at start-up:\n%s", render_table(report))
+                logger.warning(
+                    "boundary violations found at start-up:\n%s", render_table(report, quiet=True)
+                )
         if processes is not None:
             from .._offload.process_pool import default_process_pool
 
