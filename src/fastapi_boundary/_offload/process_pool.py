@@ -52,7 +52,7 @@ from .._common.errors import (
     WorkerCrashedError,
 )
 from . import process_worker as protocol
-from .process_targets import _call, _describe, _encode, _reference, _type_name
+from .process_targets import call_text, describe, encode_call, target_reference, type_name_of
 
 __all__ = [
     "ProcessPool",
@@ -101,8 +101,8 @@ def _decode(status: int, body: bytes | memoryview, func: object, pid: int) -> An
             return pickle.loads(body)
         except Exception as error:
             raise ProcessPicklingError(
-                f"{_describe(func)} returned a value this process cannot unpickle "
-                f"({_type_name(error)}: {error}). Fix: return plain data."
+                f"{describe(func)} returned a value this process cannot unpickle "
+                f"({type_name_of(error)}: {error}). Fix: return plain data."
             ) from error
     if status == protocol.RAISED:
         raised, text = pickle.loads(body)
@@ -112,24 +112,24 @@ def _decode(status: int, body: bytes | memoryview, func: object, pid: int) -> An
     failure: ProcessTargetError | ProcessPicklingError
     if what == "result":
         failure = ProcessPicklingError(
-            f"{_describe(func)} returned a {text}: it cannot be pickled to send it back from the "
+            f"{describe(func)} returned a {text}: it cannot be pickled to send it back from the "
             f"worker process. Fix: return plain data (numbers, str, bytes, lists, dicts, "
             f"dataclasses of those)."
         )
     elif what == "exception":
         failure = ProcessPicklingError(
-            f"{_describe(func)} raised {text} in the worker process, and that exception cannot "
+            f"{describe(func)} raised {text} in the worker process, and that exception cannot "
             f"be sent back. Fix: give the exception class an __init__ that accepts its .args "
             f"(or a __reduce__)."
         )
     elif what == "target":
         failure = ProcessTargetError(
-            f"the worker process cannot import {_describe(func)}: {text}. Fix: make its module "
+            f"the worker process cannot import {describe(func)}: {text}. Fix: make its module "
             f"importable without side effects from the same sys.path."
         )
     else:
         failure = ProcessPicklingError(
-            f"the worker process cannot unpickle the arguments of {_describe(func)}: {text}. "
+            f"the worker process cannot unpickle the arguments of {describe(func)}: {text}. "
             f"Fix: pass instances of classes defined at module level of an importable module."
         )
     _attach_traceback(failure, worker_tb, pid)
@@ -268,7 +268,7 @@ class ProcessPoolStatistics:
     """Workers that died or were killed during a call (crash, cancellation) since creation."""
 
 
-def _check_size(size: object) -> int:
+def check_size(size: object) -> int:
     if size is None:
         return os.cpu_count() or 1
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
@@ -295,7 +295,7 @@ class ProcessPool:
     """
 
     def __init__(self, size: int | None = None) -> None:
-        self._size = _check_size(size)
+        self._size = check_size(size)
         self._workers: set[_Worker] = set()
         self._idle: list[_Worker] = []
         self._retiring: list[_Worker] = []
@@ -315,7 +315,7 @@ class ProcessPool:
 
     def resize(self, size: int | None) -> None:
         """Change the size (``None``: one per CPU); extra workers stop when they are idle."""
-        self._size = _check_size(size)
+        self._size = check_size(size)
         while len(self._workers) > self._size and self._idle:
             self._retire(self._idle.pop(0))
         self._serve_waiters()
@@ -416,8 +416,8 @@ class ProcessPool:
         `ProcessPicklingError` before anything is sent, and
         `WorkerCrashedError` if the worker died.
         """
-        reference = _reference(func)
-        request = _encode(reference, func, args, kwargs)
+        reference = target_reference(func)
+        request = encode_call(reference, func, args, kwargs)
         if threading.get_ident() != self._thread:
             self._claim_thread()
         self._calls += 1
@@ -524,7 +524,7 @@ class ProcessPool:
             await _receive(worker.recv_fd)
         except _WorkerDied:
             returncode = await self._discard(worker)
-            before = f", before it could run {_describe(func)}" if func is not None else ""
+            before = f", before it could run {describe(func)}" if func is not None else ""
             if worker.stop:  # our own shutdown killed it: no crash to investigate
                 message = (
                     f"a worker process (pid {worker.pid}) {worker.stop} while starting{before}."
@@ -560,7 +560,7 @@ class ProcessPool:
                     f"worker; the next call runs in a new one."
                 )
             raise WorkerCrashedError(
-                f"{_call(func)}: the worker process (pid {worker.pid}) {what}",
+                f"{call_text(func)}: the worker process (pid {worker.pid}) {what}",
                 exitcode=returncode,
             ) from None
         except WorkerCrashedError:

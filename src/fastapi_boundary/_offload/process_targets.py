@@ -3,7 +3,7 @@
 A worker imports the function it runs by module and qualified name, and
 receives the arguments pickled.  This module decides whether a function can
 travel that way: `cpu_bound` when it decorates one (so a lambda, a closure,
-a method or an ``async def`` fails where it is defined), `_reference` at its
+a method or an ``async def`` fails where it is defined), `target_reference` at its
 first call (checked once, then cached).  It also encodes each call's request,
 and names the argument that cannot be pickled when one cannot.  The pool that
 sends the requests and reads the answers is `process_pool`.
@@ -123,12 +123,12 @@ def _raw_function(obj: object) -> object:
     return obj.__func__ if isinstance(obj, staticmethod) else obj
 
 
-def _describe(obj: object) -> str:
+def describe(obj: object) -> str:
     site = site_of(obj)
     return f"{display_name(obj)} ({site})" if site.known else display_name(obj)
 
 
-def _call(obj: object) -> str:
+def call_text(obj: object) -> str:
     """``run_cpu(name) (file:line)``: how messages about one call name it."""
     site = site_of(obj)
     return f"run_cpu({display_name(obj)})" + (f" ({site})" if site.known else "")
@@ -137,7 +137,7 @@ def _call(obj: object) -> str:
 _references: dict[object, tuple[str, str]] = {}
 
 
-def _reference(func: object) -> tuple[str, str]:
+def target_reference(func: object) -> tuple[str, str]:
     """``(module, qualname)`` a worker imports ``func`` by; raises if there is none.
 
     Cached: checked once per function, then a dict lookup per call.
@@ -156,7 +156,7 @@ def _reference(func: object) -> tuple[str, str]:
     problem = _problem(target, decorating=False)
     if problem is not None:
         raise ProcessTargetError(
-            f"run_cpu() cannot run {_describe(func)} in a worker process: it is {problem[0]}. "
+            f"run_cpu() cannot run {describe(func)} in a worker process: it is {problem[0]}. "
             f"Fix: {problem[1]}."
         )
     module_name: str = getattr(target, "__module__", None) or "builtins"
@@ -171,7 +171,7 @@ def _reference(func: object) -> tuple[str, str]:
         found = None
     if found is not func:
         raise ProcessTargetError(
-            f"run_cpu() cannot run {_describe(func)} in a worker process: a worker imports it "
+            f"run_cpu() cannot run {describe(func)} in a worker process: a worker imports it "
             f"as {module_name}.{qualname}, which is {'missing' if found is None else found!r}, "
             f"not this function (created by exec or type(), renamed, or replaced by a later "
             f"definition or decorator). Fix: define it once with def at module level; a "
@@ -196,7 +196,7 @@ def cpu_bound(func: F, /) -> F:
     raw = _raw_function(func)
     problem = _problem(raw, decorating=True)
     if problem is not None:
-        raise ProcessTargetError(fixes.cannot_mark(_describe(raw), *problem) + ".")
+        raise ProcessTargetError(fixes.cannot_mark(describe(raw), *problem) + ".")
     setattr(raw, CPU_BOUND_ATTR, True)
     if hooks.on_marked and raw is func:  # the run-time guard is on: it checks it
         return hooks.marked(func)
@@ -211,14 +211,14 @@ def is_cpu_bound(func: object) -> bool:
 # --- requests ------------------------------------------------------------------------------
 
 
-def _type_name(value: object) -> str:
+def type_name_of(value: object) -> str:
     cls = type(value)
     return (
         cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
     )
 
 
-def _encode(
+def encode_call(
     reference: tuple[str, str], func: object, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> bytes:
     try:
@@ -247,12 +247,12 @@ def _argument_error(
             pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as culprit:
             return ProcessPicklingError(
-                f"{_call(func)} cannot send its {label} to a worker process: "
-                f"a {_type_name(value)} cannot be pickled ({_type_name(culprit)}: {culprit}). "
+                f"{call_text(func)} cannot send its {label} to a worker process: "
+                f"a {type_name_of(value)} cannot be pickled ({type_name_of(culprit)}: {culprit}). "
                 f"Fix: pass plain data (numbers, str, bytes, lists, dicts, dataclasses of "
                 f"those) and create locks, connections, files and clients inside the function."
             )
     return ProcessPicklingError(
-        f"{_call(func)} cannot send its arguments to a worker process: "
-        f"{_type_name(error)}: {error}. Fix: pass plain, picklable data."
+        f"{call_text(func)} cannot send its arguments to a worker process: "
+        f"{type_name_of(error)}: {error}. Fix: pass plain, picklable data."
     )

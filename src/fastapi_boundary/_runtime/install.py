@@ -123,9 +123,9 @@ def install(
         raise BoundaryError(problem)
     sizes = _sizes(threads, limiters)
     if processes is not None:
-        from .._offload.process_pool import _check_size
+        from .._offload.process_pool import check_size
 
-        _check_size(processes)  # an error now; the pool is resized when the app starts
+        check_size(processes)  # an error now; the pool is resized when the app starts
     monitor_config = None
     if monitor is not None and monitor is not False:
         from .monitor import MonitorConfig  # imported by apps that use it only
