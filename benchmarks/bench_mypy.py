@@ -1,8 +1,11 @@
 """mypy plugin benchmarks: wall time with and without the plugin, and what it detects.
 
 1. mypy's wall time, cold cache, with ``plugins = fastapi_boundary.mypy`` against the same
-   run without it, on the examples, on a generated 200-module project that uses the library
-   and on a generated 200-module project that does not (budget <= 1.15x each).
+   run without it, on the examples, on a generated 200-module project that uses the library,
+   on a generated 200-module project of sync helpers that block (through each other and across
+   modules) called and offloaded from async code, where the plugin computes every module's
+   blocking effects, and on a generated 200-module project that does not use the library
+   (budget <= 1.15x each).
 2. A detection table on ``benchmarks/mypy_corpus`` (one module per category, each with a
    negative twin): this plugin, ``ruff check --select ASYNC`` and flake8-async, side by side.
 
@@ -20,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,17 +137,81 @@ async def handler{i}(keys: list[int]) -> list[str]:
 '''
 
 
-def generate(root: Path, template: str, package: str) -> Path:
+_HELPERS_MODULE = '''\
+"""Generated module {i}: the app's own sync helpers that block, and async code offloading them."""
+
+import subprocess
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from fastapi_boundary import run_blocking
+{previous_import}
+
+def save{i}(session: Session, name: str) -> None:
+    session.info["name"] = label{i}(name)
+    {previous_call}
+
+
+def render{i}(name: str) -> bytes:
+    return subprocess.check_output(["echo", label{i}(name)])
+
+
+def label{i}(name: str) -> str:
+    return " ".join(part.title() for part in name.split())
+
+
+class Store{i}:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, name: str) -> None:
+        save{i}(self.session, name)
+
+    def size(self) -> int:
+        return len(self.session.info)
+
+
+class Service{i}:
+    def __init__(self, store: Store{i}) -> None:
+        self.store = store
+
+    async def create(self, name: str) -> int:
+        await run_blocking(self.store.add, label{i}(name))
+        return self.store.size()
+
+
+async def handler{i}(session: Session, async_session: AsyncSession, name: str) -> bytes:
+    await Service{i}(Store{i}(session)).create(name)
+    async_session.add(object())
+    await async_session.commit()
+    return await run_blocking(render{i}, name)
+'''
+
+
+def _chain(package: str, i: int) -> tuple[str, str]:
+    """Each module's handler awaits the previous module's: a cross-module chain."""
+    if not i:
+        return "", "pass"
+    return f"from {package}.module_{i - 1} import handler{i - 1}\n", f"await handler{i - 1}([])"
+
+
+def _helper_chain(package: str, i: int) -> tuple[str, str]:
+    """Each module's ``save`` calls the previous module's; every fifth one commits itself."""
+    if i % 5 == 0:
+        return "", "session.commit()"
+    return f"from {package}.module_{i - 1} import save{i - 1}\n", f"save{i - 1}(session, name)"
+
+
+def generate(
+    root: Path, template: str, package: str, link: Callable[[str, int], tuple[str, str]] = _chain
+) -> Path:
     """A package of MODULES modules, each importing the one before (a cross-module chain)."""
     target = root / package
     target.mkdir(parents=True)
     (target / "__init__.py").write_text("")
     for i in range(MODULES):
-        if i:
-            previous_import = f"from {package}.module_{i - 1} import handler{i - 1}\n"
-            previous_call = f"await handler{i - 1}([])"
-        else:
-            previous_import, previous_call = "", "pass"
+        previous_import, previous_call = link(package, i)
         (target / f"module_{i}.py").write_text(
             template.format(i=i, previous_import=previous_import, previous_call=previous_call)
         )
@@ -212,6 +279,9 @@ def wall_time(work: Path, reps: int) -> tuple[list[str], bool]:
         f"examples/ (the repository's {examples} modules)": [ROOT / "examples"],
         f"generated project using the library ({MODULES} modules)": [
             generate(work, _LIBRARY_MODULE, "with_library")
+        ],
+        f"generated project of blocking sync helpers ({MODULES} modules)": [
+            generate(work, _HELPERS_MODULE, "with_helpers", _helper_chain)
         ],
         f"generated project not using it ({MODULES} modules)": [
             generate(work, _PLAIN_MODULE, "plain_code")

@@ -9,16 +9,19 @@ never wrong.
 from __future__ import annotations
 
 import fcntl
+import importlib
 import inspect
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
+from importlib.metadata import version as anyio_version
 from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,3 +122,29 @@ class Gate:
         if not self._file.closed:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
+
+
+#: The anyio backends the async tests run on: trio only on anyio >= 4 (anyio 3.7's trio backend
+#: needs trio < 0.22, which warns on import under pytest).
+ANYIO_BACKENDS = [
+    "asyncio",
+    pytest.param(
+        "trio",
+        marks=pytest.mark.skipif(
+            int(anyio_version("anyio").split(".")[0]) < 4,
+            reason="needs anyio >= 4: anyio 3's trio backend needs trio < 0.22",
+        ),
+    ),
+]
+
+#: FastAPI >= 0.123.10 resolves the string annotations (``from __future__ import annotations``)
+#: of a class dependency's ``__init__`` or an instance's ``__call__``; older releases look for
+#: ``__globals__`` on the callable itself, which classes and instances lack.
+FASTAPI_RESOLVES_METHOD_ANNOTATIONS = hasattr(
+    importlib.import_module("fastapi.dependencies.models"), "_impartial"
+)
+NEEDS_METHOD_ANNOTATIONS = pytest.mark.skipif(
+    not FASTAPI_RESOLVES_METHOD_ANNOTATIONS,
+    reason="needs FastAPI >= 0.123.10: older releases cannot resolve string annotations of a "
+    "callable instance's __call__ (from __future__ import annotations)",
+)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi import Depends, FastAPI
+from fastapi.dependencies import models as dependency_models
 from fastapi.security import OAuth2PasswordBearer
 from fastapi.testclient import TestClient
 
@@ -184,8 +185,22 @@ def _ran_on_loop(dependency: Callable[..., Any]) -> bool:
     return bool(response.json())
 
 
+# FastAPI < 0.123.10 classified the callable itself, not what it wraps: it ran these in the thread
+# pool, handing on an un-awaited coroutine as the value (fixed in 0.123.10: `_impartial`,
+# `inspect.unwrap`).
+_UNWRAPPED_SINCE_0_123_10 = {
+    "partial of async def",
+    "partial of partial",
+    "partial of async callable instance",
+    "wraps: sync wrapper of async def",
+}
+_FASTAPI_UNWRAPS = hasattr(dependency_models, "_impartial")
+
+
 @pytest.mark.parametrize(("label", "dependency"), CASES, ids=[label for label, _ in CASES])
 def test_mode_agrees_with_where_fastapi_runs_it(label: str, dependency: Callable[..., Any]) -> None:
+    if label in _UNWRAPPED_SINCE_0_123_10 and not _FASTAPI_UNWRAPS:
+        pytest.skip("needs FastAPI >= 0.123.10: older ones run a wrapped async def in the pool")
     expected = Mode.ASYNC if _ran_on_loop(dependency) else Mode.SYNC
     assert shape_of(dependency).mode is expected, label
 

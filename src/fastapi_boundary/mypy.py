@@ -10,7 +10,9 @@ its own error code (see `ERROR_CODES`):
   a ``SyncRouter``/``AsyncRouter`` of the other mode;
 - blocking calls inside ``async def``: sync-layer methods, ``@blocking`` and
   ``@cpu_bound`` callables (the marker rides in the type, so aliases and
-  attributes are caught) and the blocking catalogue, resolved by type;
+  attributes are caught) and the blocking catalogue, resolved by type, and
+  the project's own sync functions, methods and constructors that reach one
+  (the message shows the chain; see ``_static.effects``);
 - async-layer methods called from a sync layer or a ``def`` endpoint;
 - ``async def`` handed to a thread offload;
 

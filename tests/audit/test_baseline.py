@@ -29,7 +29,7 @@ def test_round_trip(tmp_path: Path) -> None:
     # no baseline file yet: every finding is new
     first = check_app(make_app(), config=config)
     fingerprints = [finding.fingerprint for finding in group_findings(first)]
-    assert len(fingerprints) == 4
+    assert len(fingerprints) == 8  # 4 causes, each R3 (the wiring) and R5 (the call it makes)
     assert verdict(first, "strict") == 1
 
     written = update_baseline(first, config.baseline)
@@ -38,7 +38,7 @@ def test_round_trip(tmp_path: Path) -> None:
     assert document["version"] == 1
     assert [set(row) for row in document["findings"]] == [
         {"fingerprint", "rule", "file", "summary"}
-    ] * 4
+    ] * 8
     assert [row["file"] for row in document["findings"]] == sorted(
         row["file"] for row in document["findings"]
     )
@@ -51,29 +51,33 @@ def test_round_trip(tmp_path: Path) -> None:
     assert sorted(f.fingerprint for f in adoption.baselined) == sorted(fingerprints)
     assert adoption.ok
     assert verdict(known, "strict") == 0
-    assert adoption.summary() == "4 findings known to the baseline"
+    assert adoption.summary() == "8 findings known to the baseline"
 
     # the class-based view is fixed: its entry is stale and fails until removed
     fixed = check_app(make_app(fixed=True), config=config)
     assert fixed.violations == []
     adoption = adoption_of(fixed)
     assert adoption is not None
-    (stale,) = adoption.stale_baseline
-    assert "ItemsView instance" in stale.summary
+    stale = adoption.stale_baseline
+    assert [entry.rule for entry in stale] == ["R3", "R5"]
+    assert all("ItemsView" in entry.summary for entry in stale)
     assert verdict(fixed, "strict") == 1
     assert verdict(fixed, "warn") == 0
     assert any("ItemsView instance" in line for line in adoption.lines())
 
     # a new cause fails, the known ones still pass
     new = check_app(make_app(new=True), config=config)
-    assert [v.route for v in new.violations] == ["GET /export"]
+    assert [(v.rule.code, v.route) for v in new.violations] == [
+        ("R3", "GET /export"),
+        ("R5", "GET /export"),
+    ]
     assert verdict(new, "strict") == 1
 
     # updating the baseline drops the stale entry and takes the new finding
     update_baseline(check_app(make_app(fixed=True, new=True), config=config), config.baseline)
     again = check_app(make_app(fixed=True, new=True), config=config)
     assert verdict(again, "strict") == 0
-    assert len(load_baseline(config.baseline)) == 4
+    assert len(load_baseline(config.baseline)) == 8
 
 
 def test_a_broken_baseline_says_how_to_rewrite_it(tmp_path: Path) -> None:
@@ -103,14 +107,14 @@ def test_the_command_line_round_trip(
     assert "--update-baseline needs a file to write" in capsys.readouterr().err
 
     assert main(["check", "-q", "--baseline", "known.json", "--update-baseline"]) == 0
-    assert "baseline written: known.json (4 findings)" in capsys.readouterr().err
+    assert "baseline written: known.json (8 findings)" in capsys.readouterr().err
     assert main(["check", "-q", "--baseline", "known.json"]) == 0
-    assert "4 findings known to the baseline" in capsys.readouterr().out
+    assert "8 findings known to the baseline" in capsys.readouterr().out
 
     assert main(["check", "-q", "--baseline", "known.json", "--format", "json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["ok"] is True
-    assert len(document["adoption"]["baselined"]) == 4
+    assert len(document["adoption"]["baselined"]) == 8
 
     # a stale entry fails, in every format
     entries = json.loads((tmp_path / "known.json").read_text())

@@ -29,6 +29,7 @@ from fastapi_boundary import (
     check_app,
 )
 from fastapi_boundary._audit.render import render_github, render_json, render_table
+from tests.helpers import NEEDS_METHOD_ANNOTATIONS
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="token", auto_error=False)
 bearer = HTTPBearer(auto_error=False)
@@ -130,6 +131,7 @@ def build_app() -> FastAPI:
     return app
 
 
+@NEEDS_METHOD_ANNOTATIONS
 def test_report_covers_every_kind_of_route_and_dependency() -> None:
     report = check_app(build_app())
     by_label = {route.label: route for route in report.routes}
@@ -184,6 +186,7 @@ def test_thread_hops_count_sync_calls_once_and_generators_twice() -> None:
     assert route.thread_hops == 1 + 1 + 1 + 2 + 1
 
 
+@NEEDS_METHOD_ANNOTATIONS
 def test_renderers_agree() -> None:
     report = check_app(build_app())
     table = render_table(report)

@@ -142,7 +142,7 @@ REPORT_SCHEMA: dict[str, Any] = {
                     "routes",
                 ],
                 "properties": {
-                    "rule": {"enum": ["R1", "R2", "R3"]},
+                    "rule": {"enum": ["R1", "R2", "R3", "R5"]},
                     "slug": {"type": "string"},
                     "fingerprint": {"type": "string", "pattern": "^[0-9a-f]{32}$"},
                     "summary": {"type": "string"},
@@ -184,6 +184,44 @@ REPORT_SCHEMA: dict[str, Any] = {
             },
         },
         "notes": _STRINGS,
+        "coverage": {  # optional: added in version 1 with R5 (null when nothing was audited)
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [
+                        "complete",
+                        "functions",
+                        "analysed",
+                        "helpers",
+                        "calls",
+                        "unresolved_calls",
+                        "unresolved",
+                        "not_analysed",
+                        "not_followed",
+                        "depth",
+                    ],
+                    "properties": {
+                        "complete": {"type": "boolean"},
+                        **{
+                            key: {"type": "integer", "minimum": 0}
+                            for key in (
+                                "functions",
+                                "analysed",
+                                "helpers",
+                                "calls",
+                                "unresolved_calls",
+                                "depth",
+                            )
+                        },
+                        "unresolved": {"type": "array"},
+                        "not_analysed": {"type": "array"},
+                        "not_followed": _STRINGS,
+                    },
+                },
+            ]
+        },
     },
 }
 
@@ -251,7 +289,9 @@ def test_quiet_prints_only_the_findings(app_dir: Path, capsys: pytest.CaptureFix
     assert err == ""
     assert "Routes (" not in out and "GET /users/7  async" not in out
     assert out.count("\n#") == 3
-    assert len(out.splitlines()) == 2 + 3 * 6
+    assert len(out.splitlines()) == 2 + 3 * 6 + 4  # the coverage and the summary again
+    assert out.splitlines()[-3].startswith("Coverage: complete: 253 of 253 async functions")
+    assert out.splitlines()[-1] == out.splitlines()[0]
 
 
 def test_verbose_lists_every_route_and_the_trees(
@@ -310,7 +350,7 @@ def test_sarif_validates_and_has_one_result_per_cause(
     (run_,) = sarif["runs"]
     driver = run_["tool"]["driver"]
     assert driver["name"] == "fastapi-boundary"
-    assert [rule["id"] for rule in driver["rules"]] == ["R1", "R2", "R3"]
+    assert [rule["id"] for rule in driver["rules"]] == ["R1", "R2", "R3", "R5"]
     for rule in driver["rules"]:
         assert set(rule) >= {"id", "name", "shortDescription", "fullDescription", "helpUri"}
     results = run_["results"]
@@ -341,8 +381,9 @@ def test_github_has_one_annotation_per_cause(
     ]
     assert "%0A  routes (200)%3A" not in errors[0]  # a message is escaped, not a property
     assert "%0A  routes (200): GET /users/0" in errors[0]
+    assert lines[-2].startswith("::notice title=fastapi-boundary coverage::Coverage: complete")
     assert lines[-1].startswith("::notice title=fastapi-boundary::3 findings affecting 370")
-    assert len(lines) == 4
+    assert len(lines) == 5
 
 
 # --- when there is nothing to audit, say so in the chosen format ---------------------------

@@ -136,8 +136,10 @@ def test_unmarked_app_audit_finds_sync_sessions_in_async_endpoints() -> None:
         return int((await session.execute(text("select 3"))).scalar_one())
 
     report = check_app(app)
-    (violation,) = report.violations
+    violation, call = report.violations  # the wiring (R3), and the call it makes (R5)
     assert violation.chain == ("GET /fake-async", "fake_async", "get_session", "Session")
+    assert (call.rule.code, call.route) == ("R5", "GET /fake-async")
+    assert call.cause_chain[-1].startswith("Session.execute (tests/audit/test_drivers.py:")
     with TestClient(app) as client:  # the audited app is a real, working app
         assert client.get("/fine").json() == 2
         assert client.get("/fine-async").json() == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib
+import inspect
 import json
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from typing import Any, get_type_hints
 
 import anyio.to_thread
 import pytest
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from fastapi_boundary import (
@@ -38,6 +39,12 @@ from fastapi_boundary import (
 )
 from fastapi_boundary.cli import main as cli_main
 from tests.helpers import ROOT, line_of, run_python
+
+# The example bookshops declare their session dependency with Depends(..., scope="function").
+pytestmark = pytest.mark.skipif(
+    "scope" not in inspect.signature(Depends).parameters,
+    reason="needs FastAPI >= 0.121: the example apps use Depends(scope=...)",
+)
 
 BROKEN_DIR = ROOT / "examples" / "broken"
 if str(ROOT) not in sys.path:  # the examples package lives at the repository root
@@ -582,8 +589,12 @@ def test_broken_main_imports_but_its_audit_reports_exactly_the_mistake() -> None
     app = import_fresh(BROKEN_APP).app
     report = check_app(app)
 
-    assert report.summary() == "2 routes, 1 violation"
-    (violation,) = report.violations
+    assert report.summary() == "2 routes, 2 violations"
+    violation, call = report.violations  # the wiring (R3), and the blocking call it makes (R5)
+    assert call.rule is Rule.R5
+    assert call.subject.name == "book_availability"
+    line = line_of(BROKEN_DIR / "main.py", ">= quantity")
+    assert call.cause_chain[-1] == f"CatalogService.get_book (examples/broken/main.py:{line})"
     assert violation.rule is Rule.R3
     assert violation.subject.name == "book_availability"
     assert violation.subject.mode is Mode.ASYNC
@@ -597,7 +608,7 @@ def test_broken_main_imports_but_its_audit_reports_exactly_the_mistake() -> None
     )
     assert violation.site.line == line_of(BROKEN_DIR / "main.py", "/availability")
     routes = {route.label: route for route in report.routes}
-    assert routes["GET /books/{book_id}/availability"].violations == [violation]
+    assert routes["GET /books/{book_id}/availability"].violations == [violation, call]
     fine = routes["GET /books/{book_id}"]
     assert fine.violations == [] and fine.mode is Mode.SYNC and fine.declared_mode is None
 
@@ -607,7 +618,7 @@ def test_broken_main_refuses_to_start() -> None:
     with pytest.raises(BoundaryViolationsError) as caught, TestClient(app):
         pytest.fail("the app started")
     assert "refusing to start" in str(caught.value)
-    assert [v.subject.name for v in caught.value.violations] == ["book_availability"]
+    assert [v.subject.name for v in caught.value.violations] == ["book_availability"] * 2
 
 
 # --- the command line ----------------------------------------------------------------------
@@ -636,14 +647,16 @@ def test_cli_fails_the_broken_app(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = check(capsys, f"{BROKEN_APP}:app")
     assert status == 1
     assert "R3 same-mode-dependencies: async endpoint book_availability" in out
-    assert out.rstrip().endswith("1 finding affecting 1 of 2 routes")
+    assert "R5 no-blocking-on-the-loop: async endpoint book_availability" in out
+    assert out.rstrip().endswith("2 findings affecting 1 of 2 routes")
 
     status, out, _ = check(capsys, f"{BROKEN_APP}:app", "--format", "json")
     assert status == 1
     data = json.loads(out)
     assert data["ok"] is False
     assert [(v["rule"], v["subject"]["name"]) for v in data["findings"]] == [
-        ("R3", "book_availability")
+        ("R3", "book_availability"),
+        ("R5", "book_availability"),
     ]
 
     status, out, _ = check(capsys, f"{BROKEN_APP}:app", "--format", "github")

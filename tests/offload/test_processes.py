@@ -32,7 +32,7 @@ from fastapi_boundary._offload.process_pool import (
     run_cpu,
 )
 from fastapi_boundary._offload.process_targets import CPU_BOUND_ATTR, cpu_bound, is_cpu_bound
-from tests.helpers import Gate, line_of, run_python, wait_until
+from tests.helpers import ANYIO_BACKENDS, Gate, line_of, run_python, wait_until
 from tests.samples import process_marked as marked
 from tests.samples import process_targets as targets
 
@@ -40,7 +40,7 @@ HERE = os.path.relpath(__file__)
 TARGETS = os.path.relpath(targets.__file__)
 
 
-@pytest.fixture(params=["asyncio", "trio"])
+@pytest.fixture(params=ANYIO_BACKENDS)
 def anyio_backend(request: pytest.FixtureRequest) -> str:
     """Every async test here runs on both backends: the pool only uses anyio primitives."""
     return str(request.param)
@@ -517,8 +517,10 @@ async def test_resize_and_size_validation() -> None:
     await pool.start()
     assert pool.statistics().alive == 1
     await pool.shutdown()
-    with pytest.raises(ProcessPoolError, match=r"whole number of workers >= 1; got 0"):
+    with pytest.raises(ProcessPoolError, match=r"whole number of workers >= 1 and <= 1024; got 0"):
         ProcessPool(0)
+    with pytest.raises(ProcessPoolError, match=r"<= 1024; got 100000. Fix: leave it unset"):
+        ProcessPool(100_000)
     with pytest.raises(ProcessPoolError, match="got True"):
         pool.resize(True)
 

@@ -6,6 +6,7 @@ Stalls last 150 ms or more against thresholds of 30-50 ms; nothing asserts on sp
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,13 +22,14 @@ from fastapi_boundary import (
     BoundaryError,
     Limiter,
     SyncRepository,
+    configure,
     install,
 )
 from fastapi_boundary._common.errors import BlockingCallError
 from fastapi_boundary._runtime import step_timing
 from fastapi_boundary._runtime.monitor import Metric, MonitorConfig
 from fastapi_boundary.middleware import BoundaryMonitorMiddleware
-from tests.helpers import line_of
+from tests.helpers import WAIT, line_of
 
 HERE = __name__.rpartition(".")[2] + ".py"
 queue_limiter = Limiter("monitor-test-queue", size=1)
@@ -44,7 +46,7 @@ class Totals(SyncRepository):
         return item_id
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+def wait_for(predicate: Callable[[], bool], timeout: float = WAIT) -> None:
     """Poll until the sentinel has had its turn (it runs on the app's loop, not ours)."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -95,7 +97,8 @@ def blocking_app(metrics: list[Metric], **overrides: Any) -> FastAPI:
         time.sleep(0.2)  # blocks the loop: the sentinel wakes late
         return item_id
 
-    install(app, monitor=config(metrics, **overrides))
+    # blocks on purpose: the audit (R5) would refuse to start it
+    install(app, monitor=config(metrics, **overrides), check="off")
     return app
 
 
@@ -147,7 +150,8 @@ def test_sampled_step_timing_names_the_layer(logs: pytest.LogCaptureFixture) -> 
     async def read_item(item_id: int) -> int:
         return await SlowRepository().get(item_id)
 
-    install(app, monitor=config(metrics, lag_threshold=10.0))
+    # blocks on purpose: the audit (R5) would refuse to start it
+    install(app, monitor=config(metrics, lag_threshold=10.0), check="off")
     with TestClient(app) as client:
         assert client.get("/items/1").json() == 1
         assert client.get("/items/2").json() == 2
@@ -182,7 +186,8 @@ def test_a_sync_layer_called_on_the_loop_is_counted(logs: pytest.LogCaptureFixtu
     async def totals(item_id: int) -> int:
         return Totals().get(item_id)  # a sync layer on the loop
 
-    install(app, monitor=config(metrics, lag_threshold=10.0))
+    # blocks on purpose: the audit (R5) would refuse to start it
+    install(app, monitor=config(metrics, lag_threshold=10.0), check="off")
     with TestClient(app) as client:
         assert client.get("/totals/3").json() == 3
     calls = named(metrics, "boundary.call.blocking")
@@ -237,7 +242,8 @@ def test_logs_and_metrics_carry_the_route_template_only(
         await request.body()
         return await SlowRepository().get(user_id)
 
-    install(app, monitor=config(metrics))
+    # blocks on purpose: the audit (R5) would refuse to start it
+    install(app, monitor=config(metrics), check="off")
     with TestClient(app) as client:
         response = client.post(
             "/users/987654?token=querysecret",
@@ -265,7 +271,12 @@ def test_a_failing_metrics_callback_never_breaks_a_request(
     async def read_item(item_id: int) -> int:
         return await SlowRepository().get(item_id)
 
-    install(app, monitor=MonitorConfig(sample_rate=1.0, step_threshold=0.05, metrics=broken))
+    # blocks on purpose: the audit (R5) would refuse to start it
+    install(
+        app,
+        monitor=MonitorConfig(sample_rate=1.0, step_threshold=0.05, metrics=broken),
+        check="off",
+    )
     with TestClient(app) as client:
         assert client.get("/items/5").json() == 5
         assert client.get("/items/6").json() == 6
@@ -296,7 +307,8 @@ def test_raise_errors_makes_a_slow_step_fail_its_request() -> None:
     async def read_item(item_id: int) -> int:
         return await SlowRepository().get(item_id)
 
-    install(app, monitor=config([], raise_errors=True, lag_threshold=10.0))
+    # blocks on purpose: the audit (R5) would refuse to start it
+    install(app, monitor=config([], raise_errors=True, lag_threshold=10.0), check="off")
     with TestClient(app) as client, pytest.raises(BlockingCallError) as raised:
         client.get("/items/8")
     assert "SlowRepository.get" in str(raised.value)
@@ -346,7 +358,8 @@ def test_opentelemetry_instruments_record_the_metrics() -> None:
     async def read_item(item_id: int) -> int:
         return await SlowRepository().get(item_id)
 
-    install(app, monitor=config([], meter=Meter(), opentelemetry=True))
+    # blocks on purpose: the audit (R5) would refuse to start it
+    install(app, monitor=config([], meter=Meter(), opentelemetry=True), check="off")
     with TestClient(app) as client:
         client.get("/items/1")
         wait_for(lambda: any(r[1] == "boundary.offload.total" for r in recorded))
@@ -375,9 +388,9 @@ def test_the_opentelemetry_api_is_used_when_importable() -> None:
     [
         ({"sample_rate": -0.1}, r"sample_rate=\.\.\.\) must be a fraction of calls in \(0, 1\]"),
         ({"sample_rate": 2}, r"got 2\. Fix: pass e\.g\. 0\.01"),
-        ({"step_threshold": -1}, r"step_threshold=\.\.\.\) must be a number of seconds > 0"),
-        ({"lag_threshold": 0}, r"lag_threshold=\.\.\.\) must be a number of seconds > 0"),
-        ({"lag_interval": "1s"}, r"lag_interval=\.\.\.\) must be a number of seconds"),
+        ({"step_threshold": -1}, r"step_threshold=\.\.\.\) must be a finite number of seconds"),
+        ({"lag_threshold": 0}, r"lag_threshold=\.\.\.\) must be a finite number of seconds"),
+        ({"lag_interval": "1s"}, r"lag_interval=\.\.\.\) must be a finite number of seconds"),
         ({"metrics": "prometheus"}, r"metrics=\.\.\.\) takes a callable receiving a Metric"),
         ({"endpoints": "yes"}, r"endpoints=\.\.\.\) takes True or False"),
         ({"bogus": 1}, r"unexpected keyword argument 'bogus'.*Fix: use the fields"),
@@ -394,6 +407,56 @@ def test_a_misconfigured_monitor_is_an_error_at_install(monitor: Any, message: s
 def test_a_monitor_config_is_checked_when_created() -> None:
     with pytest.raises(BoundaryError, match=r"MonitorConfig\(sample_rate=\.\.\.\)"):
         MonitorConfig(sample_rate=-1)
+
+
+@pytest.mark.parametrize("field", ["lag_interval", "lag_threshold", "step_threshold", "log_every"])
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, 0, -0.5, 1e9])
+def test_a_duration_that_would_switch_a_probe_off_is_refused_naming_the_range(
+    field: str, value: float
+) -> None:
+    """lag_interval=inf would put the sentinel to sleep for good: the monitor silently off."""
+    upper = "86400" if field == "log_every" else "60"
+    options: dict[str, Any] = {field: value}
+    with pytest.raises(BoundaryError) as caught:
+        MonitorConfig(**options)
+    message = str(caught.value)
+    assert f"MonitorConfig({field}=...) must be a finite number of seconds in (0, {upper}]" in (
+        message
+    )
+    assert f"got {value!r}. Fix: pass e.g." in message
+    MonitorConfig(**{**options, field: float(upper)})  # the upper end of the range is accepted
+
+
+def test_a_second_install_with_another_monitor_is_an_error_naming_the_first() -> None:
+    app = FastAPI()
+    install(app, monitor=True)
+    first_line = line_of(
+        test_a_second_install_with_another_monitor_is_an_error_naming_the_first,
+        "install(app, monitor=True)",
+    )
+    install(app, monitor=MonitorConfig())  # the same configuration: a no-op
+    install(app)  # no monitor asked for: a no-op
+    with pytest.raises(BoundaryError) as caught:
+        install(app, monitor=MonitorConfig(sample_rate=0.5))
+    message = str(caught.value)
+    assert f"installed already at tests/runtime/{HERE}:{first_line} with MonitorConfig(" in message
+    assert "this monitor configuration would be ignored" in message
+    assert "Fix: configure the monitor in the first install(app, ...) call" in message
+    plain = FastAPI()
+    install(plain)
+    with pytest.raises(BoundaryError, match=r"installed already at .* with no monitor"):
+        install(plain, monitor=True)
+    assert plain.__boundary_monitor__ is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("mode", [None, True, 3, b"warn"])
+def test_configure_refuses_a_value_that_is_not_a_policy_string(mode: object) -> None:
+    with pytest.raises(BoundaryError) as caught:
+        configure(mode)  # type: ignore[arg-type]
+    assert str(caught.value) == (
+        f"configure(mode=...) must be one of strict, warn, off; got {mode!r}. "
+        "Fix: configure('strict'), 'warn' or 'off'."
+    )
 
 
 def test_install_runs_one_monitor_without_middleware_and_true_means_defaults() -> None:

@@ -1,6 +1,8 @@
-"""Book layers of both modes for the router tests (``tests/audit``): sync and async chains."""
+"""Book layers of both modes for the router tests (``tests/audit``): sync and async chains.
 
-from __future__ import annotations
+No ``from __future__ import annotations``: FastAPI < 0.123.10 cannot resolve the string
+annotations of a class dependency's ``__init__`` (it has no ``__globals__``).
+"""
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated

@@ -35,6 +35,7 @@ from tests.helpers import line_of, run_python
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # real mypy runs
 
 CASES = Path(__file__).parent / "mypy_cases"
+CONTROLS = Path(__file__).parent / "mypy_controls"
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 _ERROR = re.compile(r"^(?P<file>.+?):(?P<line>\d+): error: (?P<message>.*?)  \[(?P<code>[\w-]+)\]$")
@@ -162,12 +163,53 @@ def test_messages_name_the_parties_their_modes_and_the_fix(case_run: Run) -> Non
         "only create its coroutine, never run it. Fix: `await coroutine_function(...)` "
         "directly; offload only sync (blocking) code"
     )
+    smtp = messages[cases, _line_of(cases, "smtp.sendmail(")]
+    assert smtp.startswith('"families" (async) calls blocking "smtplib.SMTP.sendmail" (net)')
+    assert "aiosmtplib" in smtp
     sync = "async_from_sync.py"
     assert messages[sync, _line_of(sync, "return self.repo.get()")] == (
         "Reports.total (sync service Reports) calls AsyncRepo.get of an async repository "
         "AsyncRepo without awaiting it: sync code cannot await, so the coroutine never runs. "
         "Fix: depend on a sync repository there, or call it from async code (an async layer, "
         "an async def endpoint) and await it"
+    )
+
+
+def _relative(message: str) -> str:
+    """A message with the directories of the case files dropped (mypy ran them by full path)."""
+    return re.sub(r"(?<=\()[^ ()]*/(?=[\w.]+\.py:\d+\))", "", message)
+
+
+def test_a_propagated_blocking_call_shows_the_chain_with_each_site(case_run: Run) -> None:
+    messages = {(e.file, e.line): _relative(e.message) for e in case_run.errors}
+    app, helpers, deep = "propagation.py", "propagation_helpers.py", "propagation_deep.py"
+    at = {
+        "call": _line_of(app, 'save_item(session, "book")  # E'),
+        "save_item": _line_of(helpers, "write_audit(session, name)"),
+        "write_audit": _line_of(deep, "session.commit()"),
+    }
+    assert messages[app, at["call"]] == (
+        '"two_levels_across_modules" (async) calls "save_item", which blocks: '
+        f"two_levels_across_modules ({app}:{at['call']}) → save_item ({helpers}:"
+        f"{at['save_item']}) → write_audit ({deep}:{at['write_audit']}) → "
+        "sqlalchemy.orm.session.Session.commit (db); offload it: "
+        "`await run_blocking(save_item, ...)`, or make two_levels_across_modules a plain def"
+    )
+    # through self.repo, a plain class of the app: the fix offloads the bound method
+    method = messages[app, _line_of(app, "self.repo.add(name)  # E")]
+    assert '"ItemService.create" (async) calls "ItemStore.add", which blocks: ' in method
+    assert f"→ ItemStore.add ({helpers}:{_line_of(helpers, 'save_item(self.session')})" in method
+    assert method.endswith(
+        "offload it: `await run_blocking(self.repo.add, ...)`, or make ItemService.create a "
+        "plain def"
+    )
+    # one call deeper to the catalogue, and a constructor whose __init__ connects
+    render = messages[app, _line_of(app, "return render()")]
+    assert f"→ render ({app}:{_line_of(app, 'check_output')}) → subprocess.check_output " in render
+    mailer = messages[app, _line_of(app, "Mailer(host)  # E")]
+    assert (
+        f"→ Mailer.__init__ ({app}:{_line_of(app, 'smtplib.SMTP(host)')}) → smtplib.SMTP (net)"
+        in (mailer)
     )
 
 
@@ -235,13 +277,136 @@ def _without_async(source: str) -> str:
 def test_negative_control_without_async_def_reports_no_blocking_call(
     tmp_path: Path, mypy_cache: Path
 ) -> None:
-    for name in CASE_FILES:
-        (tmp_path / name).write_text(_without_async((CASES / name).read_text()))
-    run = run_mypy(tmp_path, CASE_FILES, mypy_cache)
+    """flake8-async's control: every ``async def`` made a ``def``, nothing blocks the loop.
+
+    The propagation cases included: a helper that blocks, called from a
+    ``def``, blocks a worker thread, not the loop.
+    """
+    controls = sorted(p.name for p in CONTROLS.glob("*.py") if p.name != "__init__.py")
+    for folder, names in ((CASES, CASE_FILES), (CONTROLS, controls)):
+        for name in names:
+            (tmp_path / name).write_text(_without_async((folder / name).read_text()))
+    run = run_mypy(tmp_path, [*CASE_FILES, *controls], mypy_cache)
     assert "async def" not in (tmp_path / "blocking_calls.py").read_text()
+    assert "async def" not in (tmp_path / "propagation.py").read_text()
     assert run.errors, "the rewritten cases still hold mode errors: the run must have happened"
     blocking = [e for e in run.errors if e.code in ("boundary-blocking-call", "boundary-offload")]
     assert blocking == []
+
+
+def test_negative_controls_sync_app_and_async_session_app_report_nothing(
+    tmp_path: Path, mypy_cache: Path
+) -> None:
+    """``def`` routes over a sync Session; ``AsyncSession.add`` and offloaded sync helpers."""
+    names = sorted(p.name for p in CONTROLS.glob("*.py") if p.name != "__init__.py")
+    for name in names:
+        shutil.copy(CONTROLS / name, tmp_path / name)
+    run = run_mypy(tmp_path, names, mypy_cache)
+    assert (run.status, run.errors) == (0, []), run.stdout
+
+
+def test_a_class_wildcard_names_the_method_called_and_never_an_async_one(
+    tmp_path: Path, mypy_cache: Path
+) -> None:
+    (tmp_path / "vendor.py").write_text(
+        textwrap.dedent(
+            """\
+            class Client:
+                def fetch(self) -> str:
+                    return ""
+
+                async def fetch_async(self) -> str:
+                    return ""
+
+
+            class Special(Client):
+                def extra(self) -> int:
+                    return 1
+            """
+        )
+    )
+    (tmp_path / "app.py").write_text(
+        textwrap.dedent(
+            """\
+            from vendor import Client, Special
+
+
+            async def handler(client: Client, special: Special) -> None:
+                client.fetch()
+                await client.fetch_async()
+                special.extra()
+                special.fetch()
+                await special.fetch_async()
+            """
+        )
+    )
+    run = run_mypy(
+        tmp_path,
+        ["vendor.py", "app.py"],
+        mypy_cache,
+        "[fastapi-boundary-mypy]\nblocking = vendor.Client.* = net\n",
+    )
+    named = [(e.line, re.search(r'blocking "([^"]+)"', e.message)) for e in run.errors]
+    assert [(line, found[1] if found else None) for line, found in named] == [
+        (5, "vendor.Client.fetch"),
+        (7, "vendor.Special.extra"),
+        (8, "vendor.Client.fetch"),
+    ], run.stdout
+
+
+_DEEP = """\
+from sqlalchemy.orm import Session
+
+
+def write(session: Session) -> None:
+{body}
+"""
+_HELPERS = """\
+from sqlalchemy.orm import Session
+
+from shop2.deep import write
+
+
+def save(session: Session) -> None:
+    write(session)
+"""
+_HANDLER = """\
+from sqlalchemy.orm import Session
+
+from shop2.helpers import save
+
+
+async def handler(session: Session) -> None:
+    save(session)
+"""
+
+
+def test_an_edit_in_a_helper_reaches_its_async_callers_on_a_warm_cache(
+    tmp_path: Path, mypy_cache: Path
+) -> None:
+    """Effects live in each module's cache data: editing a helper re-checks its callers."""
+    cache = tmp_path / "cache"
+    shutil.copytree(mypy_cache, cache, dirs_exist_ok=True)
+    package = tmp_path / "shop2"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text(_HELPERS)
+    (package / "app.py").write_text(_HANDLER)
+
+    def check(body: str) -> list[str]:
+        (package / "deep.py").write_text(_DEEP.format(body=body))
+        run = run_mypy(tmp_path, ["shop2"], cache)
+        return [f"{e.file}:{e.line}: {_relative(e.message).split(';')[0]}" for e in run.errors]
+
+    blocking = (
+        'shop2/app.py:7: "handler" (async) calls "save", which blocks: handler (app.py:7) → '
+        "save (helpers.py:7) → write (deep.py:{line}) → sqlalchemy.orm.session.Session.commit (db)"
+    )
+    assert check("    session.commit()") == [blocking.format(line=5)]  # cold
+    assert check("    session.commit()") == [blocking.format(line=5)]  # warm, unchanged
+    assert check("    session.add(object())") == []  # the helper no longer blocks
+    assert check("    session.add(object())\n    session.commit()") == [blocking.format(line=6)]
+    assert check("    session.commit()") == [blocking.format(line=5)]  # and back
 
 
 # --- cache and configuration -------------------------------------------------------------
@@ -302,6 +467,28 @@ def test_multi_module_results_follow_marker_flips_on_a_warm_cache(
 
     _write_shop(tmp_path, marked=True, mode="sync")  # and back
     assert check() == cold
+
+
+def test_effects_are_solved_across_an_import_cycle(tmp_path: Path, mypy_cache: Path) -> None:
+    """Modules that import each other are solved together: the chain goes back and forth."""
+    package = tmp_path / "cycle"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text(
+        "from sqlalchemy.orm import Session\n\nfrom cycle import b\n\n\n"
+        "def f(session: Session) -> None:\n    b.g(session)\n"
+    )
+    (package / "b.py").write_text(
+        "from sqlalchemy.orm import Session\n\nfrom cycle import a\n\n\n"
+        "def g(session: Session) -> None:\n    session.commit()\n\n\n"
+        "def h(session: Session) -> None:\n    a.f(session)\n\n\n"
+        "async def handler(session: Session) -> None:\n    h(session)\n"
+    )
+    run = run_mypy(tmp_path, ["cycle"], mypy_cache)
+    assert [(e.file, e.line) for e in run.errors] == [("cycle/b.py", 15)], run.stdout
+    assert "→ h (b.py:11) → f (a.py:7) → g (b.py:7) → sqlalchemy" in _relative(
+        run.errors[0].message
+    )
 
 
 def test_configuration_is_part_of_the_cache(tmp_path: Path, mypy_cache: Path) -> None:

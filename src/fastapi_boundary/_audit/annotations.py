@@ -40,6 +40,7 @@ __all__ = [
     "offload_target",
     "provider_returns",
     "references_in",
+    "site_references",
 ]
 
 _MAX_PROVIDER_DEPTH = 4
@@ -240,6 +241,28 @@ def dependency_annotations(owner: object) -> Iterator[AnnotationSite]:
     elif callable(owner):
         label = getattr(owner, "__qualname__", repr(owner))
         yield from _parameter_annotations(owner, label, owner)
+
+
+def site_references(
+    owner: object,
+) -> Iterator[tuple[AnnotationSite, list[LayerReference | Unresolved]]]:
+    """Each dependency site of ``owner`` with what it names, each layer once per parameter.
+
+    A parameter can name the same layer twice: ``users: UserRepository = Depends()``
+    names it in the annotation, and older FastAPI releases (0.100, say) fill the bare ``Depends()``
+    in with that annotation once the app is built (``Depends(UserRepository)``).
+    """
+    seen: set[tuple[str, int]] = set()
+    for site in dependency_annotations(owner):
+        found = []
+        for item in references_in(site.annotation, site.module, site.localns):
+            if isinstance(item, LayerReference):
+                key = (site.via, id(item.target))
+                if key in seen:
+                    continue
+                seen.add(key)
+            found.append(item)
+        yield site, found
 
 
 def _parameter_annotations(function: Any, label: str, owner: object) -> Iterator[AnnotationSite]:

@@ -3,6 +3,8 @@
 Walks every route (included routers, mounts, hosts), builds each route's
 report from FastAPI's own dependency tree, then checks again every layer the
 trees reach — so the report is complete whatever the import-time mode was.
+Last, the bodies of the functions the app runs on the event loop are read
+(R5, ``loop_functions.py``), and the report says how much of them it covered.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from . import annotations as refs
 from . import config_layers
 from .adoption import adopt
 from .layers import audit_layer
+from .loop_functions import audit_loop
 from .report import AppReport, RouteReport
 from .routes import inspect_routes
 
@@ -99,6 +102,9 @@ def check_app(app: Starlette | Router, *, config: BoundaryConfig | None = None) 
     forward references they could not resolve when created are resolved now.  Never
     raises on an odd callable: it is reported as unclassified.  Mounted apps it
     cannot look into (not routers, or empty) are listed in ``mounts``, not ``routes``.
+    The functions the app runs on the event loop (endpoints, dependencies,
+    middleware, lifespan, handlers, background tasks) are read for blocking calls
+    (R5); ``report.coverage`` says how much of them could be analysed.
 
     Suppressions written in code (``@suppress_rule``) always apply.  ``config``
     (`load_config`, the ``[tool.fastapi-boundary]`` table) adds its layers,
@@ -113,6 +119,7 @@ def check_app(app: Starlette | Router, *, config: BoundaryConfig | None = None) 
         )
     with config_layers.using(config.layers if config is not None else ()):
         report, known = _audit(routes)
+        known.extend(audit_loop(app, report))
     return adopt(report, config, known)
 
 

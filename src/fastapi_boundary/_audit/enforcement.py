@@ -27,9 +27,13 @@ ENV_VAR = "FASTAPI_BOUNDARY_MODE"
 _mode: CheckMode | None = None
 
 
-def _parse(value: str, source: str) -> CheckMode:
+_ENV_FIX = f"set {ENV_VAR}=strict (default), warn or off."
+_CONFIGURE_FIX = "configure('strict'), 'warn' or 'off'."
+
+
+def _parse(value: str, source: str, fix: str = _ENV_FIX) -> CheckMode:
     normalised = value.strip().lower()
-    problem = policy_problem(normalised, source, f"set {ENV_VAR}=strict (default), warn or off.")
+    problem = policy_problem(normalised, source, fix)
     if problem is not None:
         raise BoundaryError(problem.replace(repr(normalised), repr(value), 1))
     return normalised  # type: ignore[return-value]
@@ -61,8 +65,12 @@ def configure(mode: CheckMode) -> CheckMode:
     when classes are created and routes are added.
     """
     global _mode
+    given: object = mode  # typed as a policy, but called from untyped code too
+    if not isinstance(given, str):  # None, a bool ...: the policy message, not AttributeError
+        problem = policy_problem(given, "configure(mode=...)", _CONFIGURE_FIX)
+        raise BoundaryError(problem or f"configure(mode=...) takes a string; got {given!r}")
     previous = current_mode()
-    _mode = _parse(mode, "configure(mode=...)")
+    _mode = _parse(mode, "configure(mode=...)", _CONFIGURE_FIX)
     return previous
 
 

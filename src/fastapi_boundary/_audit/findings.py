@@ -11,12 +11,14 @@ rule, the parties' roles, names and files, and the chain -- no line numbers
 -- so CI systems (SARIF's ``partialFingerprints``) track it across commits.
 
 The JSON report (`report_document`, schema version 1, documented in
-``docs/cli.md``) is built here too: it is a rendering of the findings.
+``docs/cli.md``) is built here too: it is a rendering of the findings, ending
+with the body analysis's coverage.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -24,7 +26,7 @@ from typing import Any
 
 from .._common.sites import Site
 from .._common.violations import Party, Rule, Violation
-from .report import AppReport
+from .report import AppReport, Coverage
 
 __all__ = [
     "SCHEMA",
@@ -136,15 +138,26 @@ def _path(site: Site) -> str:
     return site.file.replace("\\", "/")
 
 
+_LINE = re.compile(r":\d+\)$")
+
+
 def _identity(finding: Finding) -> str:
-    """The fingerprint's input: rule, parties (role, name, file) and chain; no line numbers."""
+    """The fingerprint's input: rule, parties (role, name, file) and chain; no line numbers.
+
+    An R5 finding is the function on the loop and the call it makes there
+    (the first two links of its chain, each ``(file:line)`` without the line):
+    what that call reaches deeper, and so the other party, may change as the
+    catalogue or the declared layers learn more without it being another cause.
+    """
     parts = [finding.rule.code]
-    for party in (finding.subject, finding.other):
+    parties = (finding.subject, None if finding.rule is Rule.R5 else finding.other)
+    for party in parties:
         if party is not None:
             parts += [party.role, party.name, _path(party.site)]
         else:
             parts.append("-")
-    parts.append(" -> ".join(finding.chain))
+    chain = finding.chain[:2] if finding.rule is Rule.R5 else finding.chain
+    parts.append(" -> ".join(_LINE.sub(")", link.replace("\\", "/")) for link in chain))
     return "\x1f".join(parts)
 
 
@@ -219,16 +232,23 @@ class Summary:
     unclassified: int
     notes: int
     import_failed: bool
+    coverage: Coverage | None = None
 
     def text(self) -> str:
-        """``3 findings affecting 2,001 of 5,000 routes (4,400 violations)``, or the clean case."""
+        """``3 findings affecting 2,001 of 5,000 routes (4,400 violations)``, or the clean case.
+
+        "No findings" only when the body analysis covered everything; otherwise
+        it says what the absence of findings covers.
+        """
         if self.import_failed:
             return (
                 f"{plural(self.findings, 'finding')} raised while the app was imported; "
                 "the app did not load, so no route was audited"
             )
         routes = plural(self.routes, "route")
-        if not self.findings:
+        if not self.findings and self.coverage is not None and not self.coverage.complete:
+            text = f"no finding in what was analysed ({self.coverage.qualifier()}) of {routes}"
+        elif not self.findings:
             text = f"no findings in {routes}"
         else:
             text = (
@@ -274,6 +294,7 @@ def summarize(report: AppReport, findings: list[Finding]) -> Summary:
         unclassified=len(report.unclassified),
         notes=len(report.notes),
         import_failed=report.import_failed,
+        coverage=report.coverage,
     )
 
 
@@ -301,6 +322,7 @@ def report_document(
         "routes": [route.to_dict(tree=verbose) for route in report.routes],
         "mounts": [{"path": mount.path, "note": mount.note} for mount in report.mounts],
         "notes": list(report.notes),
+        "coverage": report.coverage.to_dict() if report.coverage is not None else None,
     }
 
 
@@ -322,4 +344,5 @@ def error_document(message: str, site: Site | None = None) -> dict[str, Any]:
         "routes": [],
         "mounts": [],
         "notes": [],
+        "coverage": None,
     }

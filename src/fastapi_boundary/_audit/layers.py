@@ -141,8 +141,7 @@ def _mismatches(
 
 def _dependency_violations(owner: object, info: LayerInfo) -> list[Violation]:
     violations: list[Violation] = []
-    for site in refs.dependency_annotations(owner):
-        found = list(refs.references_in(site.annotation, site.module, site.localns))
+    for site, found in refs.site_references(owner):
         violations.extend(_mismatches(owner, info, site.via, found, enforcing=True))
         for item in found:
             if isinstance(item, refs.Unresolved):
@@ -237,8 +236,7 @@ def audit_layer(owner: object, info: LayerInfo) -> tuple[list[Violation], list[s
         shape = shape_of(owner)
         violations = [] if shape.mode is info.mode else [function_mode_mismatch(owner, info, shape)]
     notes: list[str] = []
-    for site in refs.dependency_annotations(owner):
-        found = list(refs.references_in(site.annotation, site.module, site.localns))
+    for site, found in refs.site_references(owner):
         violations.extend(_mismatches(owner, info, site.via, found))
         for item in found:
             if isinstance(item, refs.Unresolved):

@@ -4,7 +4,8 @@ Every format prints findings (``findings.py``), one per cause, never one
 per route: an app of thousands of routes that share three mistakes gets a
 report of three findings.  The table then lists the routes, one line each
 (their dependency trees with ``verbose``); ``quiet`` keeps only the
-findings.
+findings.  Every format ends with the coverage of the body analysis: what
+"no finding" covers, and what could not be looked at.
 """
 
 from __future__ import annotations
@@ -96,10 +97,11 @@ def render_table(
     verbose: bool = False,
     findings: list[Finding] | None = None,
 ) -> str:
-    """The summary, the findings, then notes, mounts and one line per route, the summary again.
+    """The summary, the findings, notes, mounts, one line per route, the coverage, the summary.
 
-    ``quiet``: the summary and the findings only.  ``verbose``: every route a
-    finding affects, and each route's hops and dependency tree.
+    ``quiet``: the summary, the findings, the coverage and the summary again.  ``verbose``:
+    every route a finding affects, each route's hops and dependency tree, and
+    every unresolved receiver.
     """
     if findings is None:
         findings = group_findings(report)
@@ -115,7 +117,13 @@ def render_table(
     if set_aside and report.adoption is not None:  # the baseline, suppressions, stale entries
         lines.append("")
         lines.extend(report.adoption.lines())
+    coverage = report.coverage.lines(None if verbose else SHOWN_ROUTES) if report.coverage else []
     if quiet or not (report.notes or report.mounts or report.routes):
+        if coverage:
+            lines.append("")
+            lines.extend(coverage)
+            lines.append("")
+            lines.append(headline)  # the last line a log shows is the summary
         return "\n".join(lines)
     if report.notes:
         lines.append("")
@@ -134,6 +142,9 @@ def render_table(
         lines.append(f"Routes ({len(report.routes):,}):")
         for route in report.routes:
             lines.extend(_route_lines(route, numbers.get(route.label, []), verbose))
+    if coverage:
+        lines.append("")
+        lines.extend(coverage)
     lines.append("")
     lines.append(headline)  # again: the last line a terminal or CI log shows
     return "\n".join(lines)
@@ -190,6 +201,10 @@ def render_github(
         for item in report.adoption.stale_suppressions:
             message = f"remove the suppression, it covers nothing: {item.describe()}"
             lines.append(f"::error title={title}::{_escape(message)}")
+    if report.coverage is not None:
+        title = _escape_property("fastapi-boundary coverage")
+        shown = report.coverage.lines(None if verbose else SHOWN_ROUTES)
+        lines.append(f"::notice title={title}::{_escape(chr(10).join(shown))}")
     summary = summarize(report, findings).text()
     lines.append(f"::notice title=fastapi-boundary::{_escape(summary)}")
     return "\n".join(lines)

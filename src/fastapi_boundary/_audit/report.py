@@ -17,7 +17,7 @@ from .._common.violations import Violation
 if TYPE_CHECKING:
     from .adoption import Adoption
 
-__all__ = ["AppReport", "DependencyNode", "RouteReport"]
+__all__ = ["AppReport", "Coverage", "DependencyNode", "RouteReport"]
 
 
 @dataclass
@@ -183,6 +183,107 @@ class RouteReport:
 
 
 @dataclass
+class Coverage:
+    """What the body analysis (R5) looked at, and what it could not.
+
+    ``functions`` are the app's own functions that run on the event loop
+    (endpoints, dependencies, middleware, lifespan, handlers, background tasks
+    and the async functions they call), ``analysed`` those whose source was
+    read.  ``calls`` counts the distinct call sites in them and in the app's
+    sync helpers followed; ``unresolved`` maps each receiver that could not be
+    resolved (with why) to how many call sites it leaves unresolved;
+    ``not_analysed`` says why each function that was not read was not;
+    ``not_followed`` are helpers deeper than ``depth`` calls.  Complete when
+    nothing was missed: only then is a report without findings "clean".
+    """
+
+    functions: int = 0
+    analysed: int = 0
+    helpers: int = 0
+    calls: int = 0
+    unresolved: dict[str, int] = field(default_factory=dict)
+    not_analysed: dict[str, str] = field(default_factory=dict)
+    not_followed: list[str] = field(default_factory=list)
+    depth: int = 0
+
+    SHOWN = 5  # unresolved receivers the table names
+
+    @property
+    def unresolved_calls(self) -> int:
+        return sum(self.unresolved.values())
+
+    @property
+    def complete(self) -> bool:
+        return (
+            self.analysed == self.functions
+            and not self.unresolved
+            and not self.not_analysed
+            and not self.not_followed
+        )
+
+    def qualifier(self) -> str:
+        """``5 of 6 async functions, 3 calls unresolved``: what "no finding" covers."""
+        parts = [f"{self.analysed:,} of {_count(self.functions, 'async function')}"]
+        if self.unresolved:
+            parts.append(f"{_count(self.unresolved_calls, 'call')} unresolved")
+        if self.not_followed:
+            parts.append(f"{_count(len(self.not_followed), 'helper')} not followed")
+        return ", ".join(parts)
+
+    def headline(self) -> str:
+        """The coverage in one line: the first line of the table's coverage section."""
+        if not self.functions:
+            return "Coverage: complete: no function of the app runs on the event loop"
+        analysed = (
+            f"{self.analysed:,} of {_count(self.functions, 'async function')} on the event "
+            f"loop analysed"
+        )
+        calls = f"{_count(self.calls, 'call')}"
+        if self.complete:
+            return f"Coverage: complete: {analysed}, {calls}, all resolved"
+        resolved = self.calls - self.unresolved_calls
+        return f"Coverage: incomplete: {analysed}, {resolved:,} of {calls} resolved"
+
+    def lines(self, limit: int | None = SHOWN) -> list[str]:
+        """The table's coverage section: the headline, then what was missed and why."""
+        lines = [self.headline()]
+        for name, reason in self.not_analysed.items():
+            lines.append(f"  not analysed: {name}: {reason}")
+        if self.unresolved:
+            ranked = sorted(self.unresolved.items(), key=lambda item: (-item[1], item[0]))
+            shown = ranked if limit is None else ranked[:limit]
+            lines.append(
+                f"  unresolved calls ({self.unresolved_calls:,}), by receiver "
+                "(annotate it, or name its type in a provider's return annotation):"
+            )
+            lines.extend(f"    {receiver}: {count:,}" for receiver, count in shown)
+            if len(ranked) > len(shown):
+                lines.append(f"    and {len(ranked) - len(shown):,} more (--verbose lists them)")
+        if self.not_followed:
+            lines.append(
+                f"  not followed, deeper than {self.depth} calls: " + ", ".join(self.not_followed)
+            )
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        ranked = sorted(self.unresolved.items(), key=lambda item: (-item[1], item[0]))
+        return {
+            "complete": self.complete,
+            "functions": self.functions,
+            "analysed": self.analysed,
+            "helpers": self.helpers,
+            "calls": self.calls,
+            "unresolved_calls": self.unresolved_calls,
+            "unresolved": [{"receiver": receiver, "calls": count} for receiver, count in ranked],
+            "not_analysed": [
+                {"function": name, "reason": reason} for name, reason in self.not_analysed.items()
+            ],
+            "not_followed": list(self.not_followed),
+            "depth": self.depth,
+        }
+
+
+@dataclass
 class AppReport:
     """The whole audit: every route, plus violations not tied to one route.
 
@@ -191,7 +292,8 @@ class AppReport:
     ``layer_routes`` gives, for each layer violation, the routes whose trees
     reach that layer (directly or through the layers it names).  ``adoption``
     is what the configuration, the baseline and the suppressions set aside
-    (``None`` when there was nothing to apply).
+    (``None`` when there was nothing to apply).  ``coverage`` is what the body
+    analysis looked at (``None`` when it did not run: the app did not import).
     """
 
     routes: list[RouteReport] = field(default_factory=list)
@@ -201,6 +303,7 @@ class AppReport:
     mounts: list[RouteReport] = field(default_factory=list)
     layer_routes: dict[Violation, list[str]] = field(default_factory=dict, repr=False)
     adoption: Adoption | None = field(default=None, repr=False)  # baseline, suppressions
+    coverage: Coverage | None = field(default=None, repr=False)  # what R5 looked at
 
     @property
     def violations(self) -> list[Violation]:

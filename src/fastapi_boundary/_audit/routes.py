@@ -8,8 +8,11 @@ reported as such.
 
 from __future__ import annotations
 
+import collections.abc
 import contextlib
 import inspect
+import types
+import typing
 import weakref
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
@@ -23,10 +26,14 @@ from .._common.sites import UNKNOWN, Site, display_name
 from .._common.violations import Party, Violation
 from . import annotations as refs
 from . import config_layers
+from .drivers import driver_info
+from .loop_rules import held_dependency_mismatch
 from .report import DependencyNode, RouteReport
 from .rules import endpoint_mode_mismatch, route_dependency_mismatch
 
 __all__ = [
+    "Held",
+    "class_holds",
     "declare_route_mode",
     "declared_route_mode",
     "flatten_routes",
@@ -42,6 +49,7 @@ Declared = tuple[Mode, str, Site]
 _declared: weakref.WeakKeyDictionary[Any, Declared] = weakref.WeakKeyDictionary()
 _declared_strong: dict[int, tuple[Any, Declared]] = {}  # endpoints that refuse weak refs
 _FRAMEWORK_MODULES = ("fastapi.applications", "fastapi.openapi")
+_UNION: object = getattr(types, "UnionType", None)  # X | Y
 
 
 def declare_route_mode(endpoint: Any, declared: Declared) -> None:
@@ -171,7 +179,12 @@ def _consumer(node: DependencyNode, is_endpoint: bool, mode: Mode) -> Party:
 
 
 def _tree_violations(label: str, root_mode: Mode | None, root: DependencyNode) -> list[Violation]:
-    """Every edge where a layer or driver is handed to a receiver of the other mode."""
+    """Every edge where a layer or driver is handed to a receiver of the other mode.
+
+    Handed over directly, or held by a plain object the receiver gets: a class
+    FastAPI constructs (a class-based view's ``self: Controller = Depends()``)
+    or a provider's plain class (``-> ItemStore``), whose constructor takes it.
+    """
     found: list[Violation] = []
 
     def visit(
@@ -194,10 +207,200 @@ def _tree_violations(label: str, root_mode: Mode | None, root: DependencyNode) -
                         consumer_at=len(chain) - own,
                     )
                 )
-            visit(child, child.effective_mode, link, len(link) - len(chain))
+            if child.layer is None and consumer_mode is not None:
+                for held in _held_by_node(node.call_object, child):
+                    if held.info.mode is not consumer_mode:
+                        found.append(
+                            held_dependency_mismatch(
+                                label,
+                                _consumer(node, node is root, consumer_mode),
+                                (*chain, child.call, *held.links),
+                                held,
+                                consumer_at=len(chain) - own,
+                            )
+                        )
+            # a plain class FastAPI constructs only holds what it is given: its consumer uses it
+            mode = None if _plain_class_node(child) else child.effective_mode
+            visit(child, mode, link, len(link) - len(chain))
 
+    if root_mode is not None and root.layer is None:
+        for held in _held_by_self(root.call_object):
+            if held.info.mode is not root_mode:
+                consumer = _consumer(root, True, root_mode)
+                found.append(
+                    held_dependency_mismatch(label, consumer, (root.call, *held.links), held)
+                )
     visit(root, root_mode, (root.call,), 1)
     return found
+
+
+# --- objects that hold a layer or driver: what a plain class's constructor takes ----------
+
+_GENERATORS = frozenset(
+    {
+        collections.abc.Iterator,
+        collections.abc.Iterable,
+        collections.abc.Generator,
+        collections.abc.AsyncIterator,
+        collections.abc.AsyncIterable,
+        collections.abc.AsyncGenerator,
+        collections.abc.Awaitable,
+        collections.abc.Coroutine,
+    }
+)
+
+
+class Held:
+    """A layer or driver that a plain object holds, and how: ``holder``'s constructor takes it.
+
+    ``links`` name the chain from the holder on (``Controller, get_session, Session``).
+    """
+
+    __slots__ = ("holder", "info", "links", "target", "via")
+
+    def __init__(
+        self, holder: object, target: object, info: LayerInfo, via: str, links: tuple[str, ...]
+    ) -> None:
+        self.holder = holder
+        self.target = target
+        self.info = info
+        self.via = via
+        self.links = links
+
+
+def _plain_class(obj: object) -> type | None:
+    """``obj`` when it is a class that is neither a layer nor a known driver."""
+    if not inspect.isclass(obj) or obj.__module__ == "builtins":
+        return None
+    if config_layers.layer_of(obj) is not None or driver_info(obj) is not None:
+        return None
+    return obj
+
+
+def _class_of(annotation: object, module: str, depth: int = 0) -> type | None:
+    """The plain class an annotation names (through strings, ``Annotated``, unions, iterators)."""
+    if depth > 4:
+        return None
+    if isinstance(annotation, str):
+        annotation = refs.evaluate(annotation, module, {})
+    if isinstance(annotation, refs.Unresolved) or annotation is None:
+        return None
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin is typing.Annotated:
+        return _class_of(args[0], module, depth + 1) if args else None
+    if origin is typing.Union or (_UNION is not None and origin is _UNION):
+        return _class_of(args[0], module, depth + 1) if len(args) == 1 else None
+    if origin in _GENERATORS:
+        return _class_of(args[0], module, depth + 1) if args else None
+    if origin is not None:
+        return None
+    return _plain_class(annotation)
+
+
+def _returned_class(call: Any, parameter_annotation: Callable[[], Any] | None) -> type | None:
+    """The plain class a provider hands out: its return annotation, else the parameter's type."""
+    if inspect.isclass(call):
+        return None
+    target = inspect.unwrap(call) if inspect.isroutine(call) else call
+    annotations = getattr(target, "__annotations__", None)
+    module = refs.module_of(target)
+    if isinstance(annotations, dict) and "return" in annotations:
+        found = _class_of(annotations["return"], module)
+        if found is not None:
+            return found
+    annotation = parameter_annotation() if parameter_annotation is not None else None
+    return _class_of(annotation, module) if annotation is not None else None
+
+
+_holds: weakref.WeakKeyDictionary[type, tuple[Held, ...]] = weakref.WeakKeyDictionary()
+config_layers.on_change(_holds.clear)
+
+
+def class_holds(cls: type) -> tuple[Held, ...]:
+    """The layers and drivers a plain class's constructor and annotated attributes name."""
+    try:
+        cached = _holds.get(cls)
+    except TypeError:
+        cached = None
+    if cached is not None:
+        return cached
+    found: list[Held] = []
+    seen: set[int] = set()
+    try:
+        for site in refs.dependency_annotations(cls):
+            for reference in refs.references_in(site.annotation, site.module, site.localns):
+                if isinstance(reference, refs.LayerReference) and id(reference.target) not in seen:
+                    seen.add(id(reference.target))
+                    links = (display_name(cls), display_name(reference.target))
+                    found.append(Held(cls, reference.target, reference.info, site.via, links))
+    except Exception:  # never crash the audit on an odd class
+        found = []
+    result = tuple(found)
+    with contextlib.suppress(TypeError):
+        _holds[cls] = result
+    return result
+
+
+def _held_by_self(endpoint: Any) -> tuple[Held, ...]:
+    """What the instance behind a bound-method endpoint holds (``Controller(session).list``)."""
+    owner = getattr(endpoint, "__self__", None)
+    if not inspect.ismethod(endpoint) or owner is None or inspect.isclass(owner):
+        return ()
+    cls = _plain_class(type(owner))
+    return class_holds(cls) if cls is not None else ()
+
+
+def _held_by_node(parent: Any, child: DependencyNode) -> list[Held]:
+    """What the object a non-layer node hands to its consumer holds.
+
+    A class FastAPI constructs holds what its own dependencies provide (the
+    tree below it); a provider's plain class holds what its constructor names.
+    """
+    call = child.call_object
+    if inspect.isclass(call):
+        if _plain_class(call) is None:
+            return []
+        return [
+            Held(
+                call,
+                grandchild.layer_owner,
+                grandchild.layer,
+                f"parameter {grandchild.name!r} of {display_name(call)}.__init__",
+                _links(grandchild),
+            )
+            for grandchild in child.children
+            if grandchild.layer is not None
+        ]
+    cls = _returned_class(call, _ParameterType(parent, child.name))
+    if cls is None:
+        return []
+    return list(class_holds(cls))
+
+
+def _plain_class_node(node: DependencyNode) -> bool:
+    return node.layer is None and _plain_class(node.call_object) is not None
+
+
+def _links(node: DependencyNode) -> tuple[str, ...]:
+    if node.layer_name and node.call != node.layer_name:
+        return (node.call, node.layer_name)
+    return (node.layer_name or node.call,)
+
+
+def _holds_other_mode(parent: Any, child: Any, consumer_mode: Mode) -> bool:
+    """The fast path's `_held_by_node`, on FastAPI's ``Dependant``: no report, no names."""
+    call = child.call
+    if inspect.isclass(call):
+        if _plain_class(call) is None:
+            return False
+        for grandchild in child.dependencies:
+            layer = _provided_layer(grandchild.call, _ParameterType(call, grandchild.name))
+            if layer is not None and layer[0].mode is not consumer_mode:
+                return True
+        return False
+    cls = _returned_class(call, _ParameterType(parent, child.name))
+    return cls is not None and any(held.info.mode is not consumer_mode for held in class_holds(cls))
 
 
 # call -> {mode it is consumed in: whether everything below it is clean}
@@ -218,7 +421,15 @@ def _subtree_clean(dependant: Any, consumer_mode: Mode | None) -> bool:
         layer = _provided_layer(call, _ParameterType(parent, child.name))
         if layer is not None and consumer_mode is not None and layer[0].mode is not consumer_mode:
             return False
+        if layer is None and consumer_mode is not None:
+            try:
+                if _holds_other_mode(parent, child, consumer_mode):
+                    return False
+            except Exception:  # the full report says what could not be inspected
+                return False
         child_mode = layer[0].mode if layer is not None else shape_of(call).mode
+        if layer is None and _plain_class(call) is not None:
+            child_mode = None  # it only holds what it is given: checked against its consumer
         try:
             known = _clean_below.setdefault(call, {})
         except TypeError:  # not weak-referenceable: no cache
@@ -257,6 +468,10 @@ def route_is_clean(route: Any, declared_mode: Mode) -> bool:
         return True
     mode = shape_of(endpoint).mode
     if mode is not None and mode is not declared_mode:
+        return False
+    if config_layers.layer_of(endpoint) is None and any(
+        held.info.mode is not declared_mode for held in _held_by_self(endpoint)
+    ):
         return False
     return _subtree_clean(dependant, declared_mode)
 

@@ -1,11 +1,12 @@
 """The SARIF 2.1.0 rendering, for GitHub code scanning and other SARIF viewers.
 
-One run; the tool's rules are R1-R3; one result per finding (per cause, not
-per route) at the subject's ``file:line``, the other party as a related
+One run; the tool's rules are R1-R3 and R5; one result per finding (per cause,
+not per route) at the subject's ``file:line``, the other party as a related
 location when it is in a source file, and the finding's fingerprint in
-``partialFingerprints`` so alerts keep their identity across commits.  When
-the app cannot be audited the run has no results and an unsuccessful
-invocation that says why.
+``partialFingerprints`` so alerts keep their identity across commits.  The
+body analysis's coverage is a notification of the invocation (a warning when
+it is incomplete) and ``runs[0].properties.coverage``.  When the app cannot be
+audited the run has no results and an unsuccessful invocation that says why.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ _DESCRIPTIONS = {
     Rule.R3: (
         "Layers, endpoints and dependencies depend only on layers and drivers of their own "
         "mode; async code reaches sync code only through one explicit offload."
+    ),
+    Rule.R5: (
+        "Nothing the app runs on the event loop (async endpoints and dependencies, middleware, "
+        "lifespan, handlers, background tasks) makes a blocking call, directly or through the "
+        "app's own sync helpers; blocking work is offloaded or runs in a def."
     ),
 }
 
@@ -156,8 +162,15 @@ def sarif_document(
             ),
         ],
     }
+    coverage = report.coverage
+    if coverage is not None:
+        text = "\n".join(coverage.lines(None if verbose else SHOWN_ROUTES))
+        level = "note" if coverage.complete else "warning"
+        invocation["toolExecutionNotifications"].append({"level": level, "message": {"text": text}})
     run = _run([_result(finding, verbose) for finding in findings], invocation)
     run["properties"] = {"summary": summary.to_dict()}
+    if coverage is not None:
+        run["properties"]["coverage"] = coverage.to_dict()
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 

@@ -172,6 +172,74 @@ _SQLA_SESSION = (
 _SQLA_QUERY = ("all", "first", "one", "one_or_none", "scalar", "count", "get")
 _DBAPI_CURSOR = ("execute", "executemany", "fetchone", "fetchall", "fetchmany")
 _SOCKET = ("connect", "accept", "recv", "recv_into", "recvfrom", "send", "sendall", "sendto")
+_SMTP = (
+    "connect",
+    "starttls",
+    "login",
+    "auth",
+    "ehlo",
+    "helo",
+    "sendmail",
+    "send_message",
+    "mail",
+    "rcpt",
+    "data",
+    "docmd",
+    "noop",
+    "rset",
+    "verify",
+    "quit",
+)
+_SQLA_INSPECTOR = (
+    "get_schema_names",
+    "get_table_names",
+    "get_temp_table_names",
+    "get_view_names",
+    "get_temp_view_names",
+    "get_materialized_view_names",
+    "get_sequence_names",
+    "get_sorted_table_and_fkc_names",
+    "get_view_definition",
+    "get_columns",
+    "get_pk_constraint",
+    "get_foreign_keys",
+    "get_indexes",
+    "get_unique_constraints",
+    "get_check_constraints",
+    "get_table_comment",
+    "get_table_options",
+    "get_multi_columns",
+    "get_multi_pk_constraint",
+    "get_multi_foreign_keys",
+    "get_multi_indexes",
+    "get_multi_unique_constraints",
+    "get_multi_check_constraints",
+    "get_multi_table_comment",
+    "get_multi_table_options",
+    "has_table",
+    "has_schema",
+    "has_sequence",
+    "has_index",
+    "reflect_table",
+)
+_LXML_ETREE = ("fromstring", "XML", "HTML", "parse")
+_LXML_HTML = (
+    "fromstring",
+    "document_fromstring",
+    "fragment_fromstring",
+    "fragments_fromstring",
+    "parse",
+)
+_OPENAI_CLIENT = ("request", "get", "post", "patch", "put", "delete", "get_api_list")
+_AUTHLIB_SERVER = (
+    "create_token_response",
+    "create_authorization_response",
+    "create_endpoint_response",
+    "get_consent_grant",
+    "authenticate_client",
+    "query_client",
+    "save_token",
+)
 
 CATALOG: tuple[BlockingEntry, ...] = (
     # sleep
@@ -226,6 +294,14 @@ CATALOG: tuple[BlockingEntry, ...] = (
     *_group("file", ["shutil.move"], events={"shutil.move": "shutil.move"}),
     *_group(
         "file",
+        ["shutil.copyfileobj", "shutil.make_archive", "shutil.unpack_archive", "shutil.disk_usage"],
+        events={
+            "shutil.make_archive": "shutil.make_archive",
+            "shutil.unpack_archive": "shutil.unpack_archive",
+        },
+    ),
+    *_group(
+        "file",
         _methods("pathlib.Path", *_PATHLIB_IO),
         aliases={
             f"pathlib.Path.{name}": (f"pathlib._local.Path.{name}", f"pathlib.PurePath.{name}")
@@ -271,7 +347,6 @@ CATALOG: tuple[BlockingEntry, ...] = (
             *_methods("ssl.SSLSocket", "do_handshake", "read", "write", "recv", "send"),
             "urllib.request.urlopen",
             *_methods("http.client.HTTPConnection", "request", "getresponse", "connect"),
-            *_methods("smtplib.SMTP", "connect", "sendmail", "send_message", "login", "ehlo"),
         ],
         events={
             "socket.getaddrinfo": "socket.getaddrinfo",
@@ -282,8 +357,6 @@ CATALOG: tuple[BlockingEntry, ...] = (
             "socket.socket.sendto": "socket.sendto",
             "urllib.request.urlopen": "urllib.Request",
             "http.client.HTTPConnection.connect": "http.client.connect",
-            "smtplib.SMTP.connect": "smtplib.connect",
-            "smtplib.SMTP.sendmail": "smtplib.send",
         },
         aliases={
             **{f"socket.socket.{name}": (f"_socket.socket.{name}",) for name in _SOCKET},
@@ -293,6 +366,15 @@ CATALOG: tuple[BlockingEntry, ...] = (
                 for name in ("gethostbyname", "gethostbyname_ex", "gethostbyaddr")
             },
         },
+    ),
+    # SMTP(host) connects in its constructor; every command is a round trip
+    *_group(
+        "net",
+        _methods("smtplib.SMTP", "__init__", *_SMTP),
+        advice=(
+            "use aiosmtplib and await it, or offload the whole send with `await run_blocking(...)`"
+        ),
+        events={"smtplib.SMTP.connect": "smtplib.connect", "smtplib.SMTP.sendmail": "smtplib.send"},
     ),
     *_group(
         "net",
@@ -334,6 +416,30 @@ CATALOG: tuple[BlockingEntry, ...] = (
         "net",
         "use aioboto3/aiobotocore, or offload the client call with `await run_blocking(...)`",
         package="botocore",
+    ),
+    # chat and AI SDKs: sync clients over a sync HTTP client
+    *_group(
+        "net",
+        [
+            "slack_sdk.web.client.WebClient.*",
+            "slack_sdk.web.base_client.BaseClient.api_call",
+            *_methods("slack_sdk.webhook.client.WebhookClient", "send", "send_dict"),
+        ],
+        package="slack_sdk",
+        advice=(
+            "use `slack_sdk.web.async_client.AsyncWebClient` (or `AsyncWebhookClient`) and "
+            "await it, or offload the call with `await run_blocking(...)`"
+        ),
+    ),
+    *_group(
+        "net",
+        # every resource of a sync client (client.chat.completions.create ...) is one
+        [
+            "openai._resource.SyncAPIResource.*",
+            *_methods("openai._base_client.SyncAPIClient", *_OPENAI_CLIENT),
+        ],
+        package="openai",
+        advice="use `openai.AsyncOpenAI` and await it",
     ),
     # db
     *_group(
@@ -392,6 +498,22 @@ CATALOG: tuple[BlockingEntry, ...] = (
             },
         },
     ),
+    # reflection and DDL: sqlalchemy.inspect(engine) connects (an Inspector of a Connection
+    # does not), and every Inspector question is a query
+    *_group(
+        "db",
+        [
+            "sqlalchemy.engine.reflection.Inspector._init_engine",
+            *_methods("sqlalchemy.engine.reflection.Inspector", *_SQLA_INSPECTOR),
+            *_methods("sqlalchemy.sql.schema.MetaData", "reflect", "create_all", "drop_all"),
+            *_methods("sqlalchemy.sql.schema.Table", "create", "drop"),
+        ],
+        package="sqlalchemy",
+        advice=(
+            "on an `AsyncEngine`, run it in `await connection.run_sync(...)`, or offload it "
+            "with `await run_blocking(...)`"
+        ),
+    ),
     *_group(
         "db",
         [
@@ -403,6 +525,21 @@ CATALOG: tuple[BlockingEntry, ...] = (
         advice="use `psycopg.AsyncConnection`, or keep the layer sync",
     ),
     *_group("db", ["psycopg2.connect"], package="psycopg2", advice="use asyncpg or psycopg 3"),
+    *_group(
+        "db",
+        [
+            *_methods(
+                "authlib.oauth2.rfc6749.authorization_server.AuthorizationServer", *_AUTHLIB_SERVER
+            ),
+            "authlib.oauth2.rfc6749.resource_protector.ResourceProtector.validate_request",
+        ],
+        package="authlib",
+        advice=(
+            "authlib's OAuth 2 server is sync: its grants and token checks call your client "
+            "and token storage; offload the call with `await run_blocking(...)`, or make the "
+            "endpoint `def`"
+        ),
+    ),
     BlockingEntry(
         "redis.client.Redis.*",
         "db",
@@ -490,6 +627,29 @@ CATALOG: tuple[BlockingEntry, ...] = (
         package="Pillow",
     ),
     *_group("file", ["PIL.Image.open"], package="Pillow"),
+    # parsing a document is CPU work that grows with its size
+    *_group(
+        "cpu",
+        ["bs4.BeautifulSoup.__init__"],
+        package="beautifulsoup4",
+        advice=(
+            "parse in a worker process: `await run_cpu(parse, html)` with a module-level "
+            "function that builds the soup and returns plain data"
+        ),
+    ),
+    *_group(
+        "cpu",
+        [
+            *(f"lxml.etree.{name}" for name in _LXML_ETREE),
+            *(f"lxml.html.{name}" for name in _LXML_HTML),
+        ],
+        package="lxml",
+        # types-lxml defines them in private modules
+        aliases={
+            **{f"lxml.etree.{name}": (f"lxml.etree._module_func.{name}",) for name in _LXML_ETREE},
+            **{f"lxml.html.{name}": (f"lxml.html._parse.{name}",) for name in _LXML_HTML},
+        },
+    ),
     # lock: waiting on a thread primitive parks the whole loop
     *_group(
         "lock",

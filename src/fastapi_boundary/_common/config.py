@@ -79,6 +79,7 @@ RULES: Final[Mapping[str, str]] = {
     "R1": "declared-mode",
     "R2": "callable-mode",
     "R3": "same-mode-dependencies",
+    "R5": "no-blocking-on-the-loop",
 }
 #: What a layer may be declared as in ``[tool.fastapi-boundary.layers]`` (the short form).
 LAYER_KINDS: Final = ("layer", "repository", "service")

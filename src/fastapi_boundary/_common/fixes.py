@@ -22,13 +22,17 @@ __all__ = [
     "cannot_mark",
     "endpoint_dependency_fix",
     "endpoint_mode_fix",
+    "held_dependency_fix",
     "layer_dependency_fix",
     "layer_function_fix",
     "layer_method_fix",
+    "loop_helper_fix",
     "marker_on_async",
     "offload_dependency_given_async",
     "offload_given_async",
     "offload_given_call_result",
+    "offload_given_generator",
+    "offload_limiter_order",
     "offload_marked",
     "process_target_async",
     "process_target_generator",
@@ -157,6 +161,22 @@ def endpoint_dependency_fix(
     return fix + f", or make {name} an async def (on an AsyncRouter)"
 
 
+def held_dependency_fix(
+    name: str, mode: str, holder: str, other: str, other_kind: str, advice: str | None = None
+) -> str:
+    """R3: ``name`` receives ``holder``, a plain object whose constructor takes ``other``."""
+    if other_kind == "driver":
+        fix = f"{_driver(other, advice)}: use that in {holder}"
+    else:
+        fix = f"give {holder} {a(mode + ' ' + other_kind)} instead of {other}"
+    if mode == "async":
+        return fix + (
+            f", or make {name} a plain def so the whole request stays sync; async code may "
+            f"reach sync code only through one explicit offload (await run_blocking(...))"
+        )
+    return fix + f", or make {name} an async def"
+
+
 # --- blocking calls in async code -----------------------------------------------------------
 
 
@@ -191,6 +211,18 @@ def blocking_call_fix(fix: str, caller: str | None = None) -> str:
     if caller is None:
         return f"{fix}, or make the endpoint `def`"
     return f"{fix}, or make {caller} a plain def"
+
+
+def loop_helper_fix(helper: str, callee: str, category: str, caller: str | None = None) -> str:
+    """R5: the app's own sync ``helper`` reaches blocking ``callee`` (a ``category`` call).
+
+    The helper is the unit to move off the loop: a thread for I/O, a worker
+    process for CPU work; ``caller`` (an endpoint or dependency) may instead
+    become a plain def, which FastAPI runs in its threadpool.
+    """
+    marker = "@cpu_bound" if category == "cpu" else "@blocking"
+    fix = f"{helper} calls {callee}, which blocks: {offload_marked(marker, helper)}"
+    return fix if caller is None else blocking_call_fix(fix, caller)
 
 
 def async_from_sync(caller: str, where: str, callee: str, role: str, kind: str) -> str:
@@ -253,6 +285,34 @@ def offload_given_async(
         f"{offload}() was given {name}{at(site)}, which is {kind}: {worker} would only create "
         f"its coroutine, never run it. Fix: {_await(name, kind)} directly; offload only sync "
         f"(blocking) code"
+    )
+
+
+def offload_given_generator(offload: str, name: str, site: object = "") -> str:
+    """An offload (or ``@blocking``) handed ``name``, a generator function (sync).
+
+    A worker thread would only create the generator object; its body, the
+    blocking part, would then run on the event loop as the caller iterates it.
+    """
+    return (
+        f"{offload} was given {name}{at(site)}, which is a generator function: a worker "
+        f"thread would only create the generator, and its blocking body would then run on "
+        f"the event loop as it is iterated. Fix: offload a plain def that returns the whole "
+        f"result (return list(...) instead of yield), or consume it in the thread: "
+        f"await run_blocking(lambda: list({name}(...)))"
+    )
+
+
+def offload_limiter_order(held: str, wanted: str, site: object, first_site: object) -> str:
+    """A thread holding ``held`` offloads to ``wanted`` (at ``site``), the opposite order of one
+    seen before (a thread holding ``wanted`` offloaded to ``held`` at ``first_site``)."""
+    return (
+        f"limiters {held!r} and {wanted!r} are nested in opposite orders: a thread holding "
+        f"{held!r} offloads to {wanted!r}{at(site)}, and a thread holding {wanted!r} offloaded "
+        f"to {held!r}{at(first_site)}; once both are full, each waits for a token the other "
+        f"holds, for good (a deadlock). Fix: nest them in one order everywhere (take "
+        f"{wanted!r} first, then {held!r}), or do the inner work in the same thread instead "
+        f"of offloading again"
     )
 
 

@@ -21,11 +21,12 @@ DOCS_ROOT = "https://fastapi-boundary.readthedocs.io/en/latest/rules"
 
 
 class Rule(enum.Enum):
-    """The boundary rules checked so far (R1-R3 of the design brief's R1-R6)."""
+    """The boundary rules checked so far (R1-R3 and R5 of the design brief's R1-R6)."""
 
     R1 = ("R1", "declared-mode", "Mode is declared, never guessed")
     R2 = ("R2", "callable-mode", "A layer's public callables match its mode")
     R3 = ("R3", "same-mode-dependencies", "Layers depend only on layers of the same mode")
+    R5 = ("R5", "no-blocking-on-the-loop", "Blocking work never runs on the event loop thread")
 
     def __init__(self, code: str, slug: str, title: str) -> None:
         self.code = code

@@ -268,13 +268,18 @@ class ProcessPoolStatistics:
     """Workers that died or were killed during a call (crash, cancellation) since creation."""
 
 
+MAX_PROCESSES = 1_024
+"""More worker processes than this is a typo (each is an interpreter), not a sizing choice."""
+
+
 def check_size(size: object) -> int:
     if size is None:
         return os.cpu_count() or 1
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_PROCESSES:
         raise ProcessPoolError(
-            f"a process pool needs a whole number of workers >= 1; got {size!r}. "
-            f"Fix: leave it unset (one per CPU) or size it from the cores you can use."
+            f"a process pool needs a whole number of workers >= 1 and <= {MAX_PROCESSES}; "
+            f"got {size!r}. Fix: leave it unset (one per CPU) or size it from the cores you "
+            f"can use."
         )
     return size
 

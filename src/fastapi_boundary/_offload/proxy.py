@@ -54,6 +54,11 @@ class AsyncProxy(Generic[S]):
         if shape.shape in (Shape.COROUTINE_FUNCTION, Shape.ASYNC_GENERATOR_FUNCTION):
             message = fixes.proxy_given_async_method(display_name(attribute), site_of(shape.target))
             raise OffloadError(message + ".")
+        if shape.shape is Shape.GENERATOR_FUNCTION:
+            message = fixes.offload_given_generator(
+                "to_async()", display_name(attribute), site_of(shape.target)
+            )
+            raise OffloadError(message + ".")
         limiter = self._limiter or resolve_limiter(None, attribute)
         method: Callable[..., Awaitable[Any]] = functools.partial(limiter.run, attribute)
         self.__dict__[name] = method  # later lookups find it without calling __getattr__

@@ -20,6 +20,7 @@ import contextvars
 import functools
 import inspect
 import logging
+import threading
 import types
 import weakref
 from asyncio import _get_running_loop as _running_asyncio_loop
@@ -33,10 +34,20 @@ import anyio.to_thread
 from anyio.lowlevel import RunVar
 
 from .._common import fixes, hooks
+from .._common.anyio_compat import check_cancelled_in_thread, run_sync_in_thread
 from .._common.declarations import BLOCKING_ATTR, LAYER_LIMITER_ATTR
 from .._common.errors import LimiterError, OffloadError
 from .._common.modes import Mode, Shape, shape_of
 from .._common.sites import Site, caller_site, display_name, site_of
+
+# anyio marks the running async library in sniffio's variable when sniffio is installed
+_async_library: contextvars.ContextVar[str | None] | None
+try:
+    import sniffio
+except ImportError:  # pragma: no cover - anyio then asks asyncio, whose state is per thread
+    _async_library = None
+else:
+    _async_library = sniffio.current_async_library_cvar
 
 __all__ = [
     "DEFAULT_LIMITER",
@@ -61,6 +72,11 @@ _held: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
 )
 _per_loop: RunVar[dict[str, anyio.CapacityLimiter]] = RunVar("fastapi_boundary_limiters")
 _declared: dict[str, Limiter] = {}
+# (outer, inner) -> where a thread holding ``outer`` first offloaded to ``inner``.
+_orders: dict[tuple[str, str], Site] = {}
+
+MAX_THREADS = 10_000
+"""The largest size a thread limiter takes: beyond it, a size is a typo, not a plan."""
 
 
 @dataclass(frozen=True)
@@ -93,10 +109,10 @@ def pool_capacity(engine: object, name: str = "?") -> int:
 
 
 def check_size(size: object, what: str) -> int:
-    """A limiter size: a whole number of threads >= 1 (``what`` names it in the error)."""
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+    """A limiter size: a whole number of threads in [1, `MAX_THREADS`] (``what`` names it)."""
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_THREADS:
         raise LimiterError(
-            f"{what} must be a whole number of threads >= 1; got {size!r}. "
+            f"{what} must be a whole number of threads >= 1 and <= {MAX_THREADS}; got {size!r}. "
             "Fix: size it from the resource it protects (e.g. the DB pool size)."
         )
     return size
@@ -127,6 +143,14 @@ class Limiter:
     ) -> None:
         if not isinstance(name, str) or not name:
             raise LimiterError(f"a limiter needs a non-empty name; got {name!r}")
+        if name == "default" and (size is not None or pool is not None):
+            given = f"size={size!r}" if size is not None else "pool=..."
+            raise LimiterError(
+                f"Limiter('default', {given}): the default limiter is anyio's default thread "
+                f"limiter, shared with FastAPI's def endpoints and dependencies, and sized "
+                f"when the app starts. Fix: install(app, threads=N), or declare a limiter of "
+                f"your own: Limiter('name', size=N)."
+            )
         self.name = name
         self._holding = frozenset({name})
         self._cached: tuple[weakref.ref[Any], anyio.CapacityLimiter] | None = None
@@ -225,11 +249,11 @@ class Limiter:
         else:
             options = _checked_options(func)
         held = _held.get()
-        if options is None and not held and not self.copy_context_back:
+        if options is None and not held and not (self.copy_context_back or self.abandon_on_cancel):
             # the common case, with nothing to combine: the hot path of every offload
             token = _held.set(self._holding)
             try:
-                return await anyio.to_thread.run_sync(
+                return await run_sync_in_thread(
                     functools.partial(func, **kwargs) if kwargs else func,
                     *args,
                     abandon_on_cancel=self.abandon_on_cancel,
@@ -239,24 +263,42 @@ class Limiter:
                 _held.reset(token)
         abandon = self.abandon_on_cancel or (options is not None and options.abandon_on_cancel)
         copy_back = self.copy_context_back or (options is not None and options.copy_context_back)
-        # A caller that is a worker holding one of this limiter's tokens, waiting for us,
-        # would deadlock if we waited for a token too: take a reserved one instead.
-        capacity = anyio.CapacityLimiter(1) if self.name in held else self._capacity()
+        if held and self.name not in held:
+            _check_order(held, self.name)
         call: Callable[..., T] = functools.partial(func, **kwargs) if kwargs else func
+        abandonable: _Abandonable | None = None
+        if self.name in held:
+            # A caller that is a worker holding one of this limiter's tokens, waiting for us,
+            # would deadlock if we waited for a token too: take a reserved one instead.
+            capacity = anyio.CapacityLimiter(1)
+        elif abandon:
+            # The caller may leave when cancelled, the thread may not: the token is taken for
+            # the thread and given back when the thread ends, never when the caller leaves.
+            abandonable = _Abandonable(call, self._capacity())
+            await abandonable.acquire()
+            call, capacity = abandonable, anyio.CapacityLimiter(1)
+        else:
+            capacity = self._capacity()
         # Workers see what this task's context holds while it awaits them (anyio runs them
         # in a copy of it), so the names of held limiters travel without a wrapper.
         token = _held.set(self._holding if not held else held | self._holding)
         try:
             if not copy_back:
-                return await anyio.to_thread.run_sync(
+                return await run_sync_in_thread(
                     call, *args, abandon_on_cancel=abandon, limiter=capacity
                 )
             context = contextvars.copy_context()
-            result = await anyio.to_thread.run_sync(
+            if _async_library is not None:
+                # The copy carries the loop's "running asyncio/trio" mark: without clearing
+                # it, anyio.run or asyncio.run in the worker would think a loop runs there.
+                context.run(_async_library.set, None)
+            result: T = await run_sync_in_thread(
                 context.run, call, *args, abandon_on_cancel=abandon, limiter=capacity
             )
         finally:
             _held.reset(token)
+            if abandonable is not None:
+                abandonable.leave()
         _copy_back(context)
         return result
 
@@ -264,10 +306,87 @@ class Limiter:
 def _copy_back(context: contextvars.Context) -> None:
     current = contextvars.copy_context()
     for var, value in context.items():
-        if var is _held:
+        if var is _held or var is _async_library:
             continue
         if var not in current or current[var] is not value:
             var.set(value)
+
+
+def _check_order(held: frozenset[str], name: str) -> None:
+    """Refuse a nested offload that takes two limiters in the opposite order of one seen before.
+
+    A chain of worker threads holding ``held`` offloads to ``name``.  If some thread
+    holding ``name`` once offloaded to one of ``held``, the two chains can each hold
+    the token the other waits for: refused here, before anything waits.
+    """
+    site: Site | None = None
+    for outer in held:
+        first = _orders.get((name, outer))
+        if first is not None:
+            raise LimiterError(fixes.offload_limiter_order(outer, name, caller_site(), first) + ".")
+        if (outer, name) not in _orders:
+            site = site or caller_site()
+            _orders[(outer, name)] = site
+
+
+_PENDING, _RUNNING, _DONE, _WITHDRAWN = range(4)
+
+
+class _Abandonable:
+    """A call its caller may abandon: it holds its limiter token until its thread ends.
+
+    The token is borrowed on behalf of this object, not the caller's task; the
+    thread gives it back when the call returns (through the event loop: a
+    ``CapacityLimiter`` is not thread-safe), or the caller does if the thread
+    never started the call.
+    """
+
+    __slots__ = ("call", "capacity", "lock", "notify", "released", "state")
+
+    def __init__(self, call: Callable[..., Any], capacity: anyio.CapacityLimiter) -> None:
+        self.call = call
+        self.capacity = capacity
+        self.lock = threading.Lock()
+        self.state = _PENDING
+        self.released = False
+        loop = _running_asyncio_loop()
+        self.notify: Callable[[Callable[[], None]], object]
+        if loop is not None:
+            self.notify = loop.call_soon_threadsafe
+        else:
+            import trio.lowlevel  # anyio's only other backend
+
+            self.notify = trio.lowlevel.current_trio_token().run_sync_soon
+
+    async def acquire(self) -> None:
+        await self.capacity.acquire_on_behalf_of(self)
+
+    def __call__(self, *args: Any) -> Any:  # in the worker thread
+        with self.lock:
+            if self.state != _PENDING:
+                return None  # withdrawn before it started: its caller has gone
+            self.state = _RUNNING
+        try:
+            return self.call(*args)
+        finally:
+            with self.lock:
+                self.state = _DONE
+            with contextlib.suppress(Exception):  # a loop that has closed holds no tokens
+                self.notify(self.release)
+
+    def release(self) -> None:  # on the event loop
+        if not self.released:
+            self.released = True
+            self.capacity.release_on_behalf_of(self)
+
+    def leave(self) -> None:
+        """The caller is done waiting: give the token back unless the thread still runs."""
+        with self.lock:
+            if self.state == _PENDING:
+                self.state = _WITHDRAWN
+            running = self.state == _RUNNING
+        if not running:
+            self.release()
 
 
 DEFAULT_LIMITER = Limiter("default")
@@ -288,7 +407,9 @@ def _options_of(func: Callable[..., Any]) -> BlockingOptions | None:
     return options if isinstance(options, BlockingOptions) else None
 
 
-_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+# what an offload refuses: async code, and generators (only the generator object would be
+# created in the thread; its body would run on the loop as the caller iterates it)
+_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_GENERATOR
 _PLAIN = (types.FunctionType, types.MethodType)
 _BUILTIN = (types.BuiltinFunctionType, types.BuiltinMethodType)  # C functions are never async
 
@@ -339,6 +460,13 @@ def _check_offloadable(func: object) -> None:
             )
             + "."
         )
+    if shape.shape is Shape.GENERATOR_FUNCTION:
+        raise OffloadError(
+            fixes.offload_given_generator(
+                "run_blocking()", display_name(func), site_of(shape.target)
+            )
+            + "."
+        )
 
 
 def resolve_limiter(spec: Limiter | str | None, func: object = None) -> Limiter:
@@ -384,12 +512,14 @@ async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwarg
             and not func.__dict__
         )
         or kind in _BUILTIN
-    ) and not (_held.get() or DEFAULT_LIMITER.copy_context_back):
+    ) and not (
+        _held.get() or DEFAULT_LIMITER.copy_context_back or DEFAULT_LIMITER.abandon_on_cancel
+    ):
         # The hottest path (a plain unmarked function or a C function, not nested): every
         # call layer between the caller and anyio delays the worker's start (the GIL).
         token = _held.set(DEFAULT_LIMITER._holding)
         try:
-            return await anyio.to_thread.run_sync(
+            return await run_sync_in_thread(
                 functools.partial(func, **kwargs) if kwargs else func,
                 *args,
                 abandon_on_cancel=DEFAULT_LIMITER.abandon_on_cancel,
@@ -423,11 +553,27 @@ def blocking(
     nothing more).  The options say how ``run_blocking`` runs it.  Raises
     ``OffloadError`` on an ``async def``.
     """
+    if limiter is not None and not isinstance(limiter, (Limiter, str)):
+        raise OffloadError(
+            f"@blocking(limiter=...) takes a Limiter, the name of a declared limiter (a str) "
+            f"or None; got {limiter!r} ({type(limiter).__name__}). Fix: "
+            f"@blocking(limiter=db), with db = Limiter('db', size=N) declared at module level."
+        )
+    for option, value in (
+        ("abandon_on_cancel", abandon_on_cancel),
+        ("copy_context_back", copy_context_back),
+    ):
+        if not isinstance(value, bool):
+            raise OffloadError(f"@blocking({option}=...) takes True or False; got {value!r}.")
     options = BlockingOptions(limiter, abandon_on_cancel, copy_context_back)
 
     def mark(target: F) -> F:
         raw = target.__func__ if isinstance(target, (staticmethod, classmethod)) else target
         shape = shape_of(raw)
+        if shape.shape is Shape.GENERATOR_FUNCTION:
+            raise OffloadError(
+                fixes.offload_given_generator("@blocking", display_name(raw), site_of(raw)) + "."
+            )
         if shape.mode is not Mode.SYNC or shape.shape is Shape.CLASS:
             kind = {
                 Shape.CLASS: "a class",
@@ -454,13 +600,14 @@ def check_cancelled() -> None:
     interrupted, so cancellation reaches them only where they check.
     """
     try:
-        anyio.from_thread.check_cancelled()
+        check_cancelled_in_thread()  # anyio < 4.1 lacks it: a clear error naming the version
     except RuntimeError:  # not in a worker thread: nothing to check against
         return
 
 
 def reset_sizes() -> None:
-    """Every declared limiter back to its declared size (the tests' reset)."""
+    """Every declared limiter back to its declared size, nesting orders forgotten (tests' reset)."""
+    _orders.clear()
     for limiter in _declared.values():
         limiter._size = limiter.declared_size
 

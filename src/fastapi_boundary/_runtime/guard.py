@@ -33,6 +33,7 @@ from .._common.declarations import LOOP_HOOK_ATTR
 from .._common.errors import BoundaryError
 from .._common.modules import loaded_module
 from .._common.policy import policy_problem
+from .._common.trio_compat import in_trio_run
 from . import detection, step_timing
 from .detection import Detection, GuardMode, Recorder, report, set_policy
 from .exemptions import Exemption, Exemptions, load_baseline, parse_exemptions
@@ -244,8 +245,7 @@ def _running_in_loop() -> bool:
     """Whether an asyncio or trio loop runs in this thread right now."""
     if asyncio_running_loop() is not None:
         return True
-    trio = loaded_module("trio")
-    return trio is not None and bool(trio.lowlevel.in_trio_run())
+    return in_trio_run()
 
 
 # --- registering loop threads -------------------------------------------------------

@@ -32,7 +32,7 @@ from .._common.declarations import INSTALLED_ATTR, MONITOR_ATTR
 from .._common.errors import BoundaryError, BoundaryViolationsError, LimiterError
 from .._common.modules import loaded_module
 from .._common.policy import policy_problem
-from .._common.sites import app_name
+from .._common.sites import app_name, caller_site
 from .._offload.threads import DEFAULT_LIMITER, Limiter, check_size, resolve_limiter
 
 if TYPE_CHECKING:
@@ -59,6 +59,22 @@ def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limi
         for name, size in limiters.items():
             sizes[resolve_limiter(name)] = check_size(size, f"install(limiters={{{name!r}: ...}})")
     return sizes
+
+
+def _check_reinstall(app: Any, first: object, monitor_config: MonitorConfig | None) -> None:
+    """A second ``install(app, monitor=...)``: refuse a monitor the first call did not set up."""
+    if monitor_config is None:
+        return
+    existing = getattr(app, _MONITOR, None)
+    in_force = None if existing is None else existing.config
+    if in_force == monitor_config:
+        return
+    raise BoundaryError(
+        f"install(app, monitor=...) on {app_name(app)}, installed already at {first} with "
+        f"{'no monitor' if in_force is None else in_force}: a second install is a no-op, so "
+        f"this monitor configuration would be ignored. Fix: configure the monitor in the "
+        f"first install(app, ...) call, and call install once per app."
+    )
 
 
 def start_up_policy(
@@ -106,7 +122,8 @@ def install(
     when the app stops.  ``monitor`` runs the production monitor for the
     app's life: a `MonitorConfig`, a mapping of its fields, or ``True`` for
     the defaults (no middleware: requests pay nothing for it).
-    Installing twice is a no-op.
+    Installing twice is a no-op, unless the second call asks for a monitor
+    configured differently: that raises `BoundaryError` naming the first call.
     """
     router = getattr(app, "router", None)
     if router is None or not hasattr(router, "lifespan_context"):
@@ -137,7 +154,9 @@ def install(
             "starts with the app's lifespan, which has run already. "
             "Fix: call install(app, ...) before the app starts serving."
         )
-    if getattr(app, _INSTALLED, False):
+    first = getattr(app, _INSTALLED, None)
+    if first:  # installed already: the same monitor again is a no-op, another one an error
+        _check_reinstall(app, first, monitor_config)
         return app
     mode = start_up_policy(check, config, monitoring=monitor_config is not None)
     start_up_config = config
@@ -182,6 +201,6 @@ def install(
                 await processes_module.default_process_pool().shutdown()
 
     router.lifespan_context = lifespan
-    setattr(app, _INSTALLED, True)
+    setattr(app, _INSTALLED, caller_site())  # where, for a second install's error
     setattr(app, _MONITOR, monitor_)
     return app

@@ -31,7 +31,7 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
-from typing import Any
+from typing import Any, cast
 
 from .._common import catalog, fixes
 from .._common.catalog import BlockingEntry
@@ -425,10 +425,14 @@ class Interceptor:
         if wrapper is not None and self._originals.get(id(value)) is value:
             self.set(holder, attr, wrapper)
             return
-        if isinstance(value, types.FunctionType):
-            if _marked_target(value) is not None:
-                self.set(holder, attr, self._marked_wrapper(value))
-        elif isinstance(value, type) and value.__module__ == module_name:
+        # type(), not isinstance(): isinstance reads __class__, and some module attributes warn
+        # on any attribute read (Pydantic 2.0's deprecated `pydantic.config.Extra`).
+        kind = type(value)
+        if issubclass(kind, types.FunctionType):
+            function = cast(types.FunctionType, value)
+            if _marked_target(function) is not None:
+                self.set(holder, attr, self._marked_wrapper(function))
+        elif issubclass(kind, type) and cast(type, value).__module__ == module_name:
             for member_name, member in list(vars(value).items()):
                 raw = getattr(member, "__func__", member)
                 if isinstance(raw, types.FunctionType) and _marked_target(raw) is not None:

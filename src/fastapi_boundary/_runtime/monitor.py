@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -69,8 +70,39 @@ class Metric:
 MetricsCallback = Callable[[Metric], None]
 
 
+# the accepted range of each duration field, in seconds: (0, upper]
+_SECONDS_UPPER = {
+    "step_threshold": 60.0,
+    "lag_interval": 60.0,
+    "lag_threshold": 60.0,
+    "log_every": 86_400.0,
+}
+_SECONDS_EXAMPLE = {
+    "step_threshold": "0.1 (100 ms)",
+    "lag_interval": "0.5 (twice a second)",
+    "lag_threshold": "0.1 (100 ms)",
+    "log_every": "60 (one record a minute)",
+}
+
+
 def _seconds(value: object, what: str) -> float:
-    return step_timing.check_threshold(value, f"MonitorConfig({what}=...)")
+    """A duration field: a finite number of seconds in (0, upper].
+
+    ``inf`` would turn a probe off without a word (a sentinel that never wakes),
+    ``nan`` compares false with everything: both are refused with the range.
+    """
+    upper = _SECONDS_UPPER[what]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 < value <= upper
+    ):
+        raise BoundaryError(
+            f"MonitorConfig({what}=...) must be a finite number of seconds in (0, {upper:g}]; "
+            f"got {value!r}. Fix: pass e.g. {_SECONDS_EXAMPLE[what]}."
+        )
+    return float(value)
 
 
 @dataclass(frozen=True)

@@ -34,9 +34,10 @@ from .._audit import registry
 from .._common import fixes, hooks
 from .._common.declarations import LAYER_ATTR, TIMED_ATTR, LayerInfo
 from .._common.errors import BoundaryError
+from .._common.fastapi_compat import fastapi_awaits
 from .._common.modes import Mode, Shape, shape_of
-from .._common.modules import loaded_module
 from .._common.sites import Site, display_name, site_of
+from .._common.trio_compat import in_trio_run
 from .attribution import site_of_frame
 from .detection import Detection
 from .loop_threads import is_loop_thread, registered_threads
@@ -282,8 +283,7 @@ def _on_loop_thread() -> bool:
     """Whether an event loop runs in this thread (asyncio, or trio; worker threads never)."""
     if is_loop_thread() or asyncio._get_running_loop() is not None:
         return True
-    trio = loaded_module("trio")
-    return trio is not None and bool(trio.lowlevel.in_trio_run())
+    return in_trio_run()
 
 
 def _call_fix(name: str) -> str:
@@ -383,8 +383,14 @@ class _TimedCall:
     """Stands in for an async endpoint or dependency in FastAPI's dependant tree.
 
     It hashes and compares equal to the original, so ``dependency_overrides``
-    keyed by the original and FastAPI's dependency cache still find it;
-    FastAPI classifies it through ``__wrapped__`` as the original.
+    keyed by the original and FastAPI's dependency cache still find it.
+    FastAPI must await it as it awaits the original, and its classifiers
+    differ by release (``_common/fastapi_compat.py``): FastAPI 0.123.10+ looks
+    through ``__wrapped__`` to the original; older releases ask
+    ``inspect.iscoroutinefunction(obj.__call__)``, so
+    ``__call__`` is an ``async def`` (were it a plain ``def`` returning a
+    coroutine, FastAPI would run it in the thread pool and hand the
+    un-awaited coroutine on as the dependency's value).
     """
 
     __slots__ = ("__wrapped__", "_timed")
@@ -393,8 +399,8 @@ class _TimedCall:
         self.__wrapped__ = spec.function
         self._timed = _timed(spec)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._timed(*args, **kwargs)
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return await self._timed(*args, **kwargs)
 
     def __hash__(self) -> int:
         return hash(self.__wrapped__)
@@ -438,6 +444,8 @@ def _instrument_routes(app: Any) -> None:
             if getattr(target, TIMED_ATTR, False):
                 continue  # a bound layer method: timed as one already
             kind = "endpoint" if dependant is route.dependant else "dependency"
+            if not fastapi_awaits(call, endpoint=kind == "endpoint"):
+                continue  # FastAPI does not await it: a timed replacement would be awaited
             name = f"{display_name(target)} ({kind} of {route.path})"
             declared = getattr(target, LAYER_ATTR, None)
             layer = display_name(target) if isinstance(declared, LayerInfo) else None

@@ -1,19 +1,40 @@
 """Call sites: blocking calls in ``async def``, async layers called from sync code, offloads.
 
 A call belongs to the innermost function around it, a lambda or nested
-``def`` included: work handed to an offload is never flagged.
+``def`` included: work handed to an offload is never flagged.  A call of the
+project's own sync function is blocking when that function's effect says so
+(``effects``): the message shows the chain down to the blocking call.
 """
 
 from __future__ import annotations
 
-from mypy.nodes import CallExpr, Context, FuncItem, MemberExpr, RefExpr, Var
+from mypy.nodes import (
+    FUNC_NO_INFO,
+    CallExpr,
+    Context,
+    FuncItem,
+    MemberExpr,
+    RefExpr,
+    TypeInfo,
+    Var,
+)
 from mypy.plugin import FunctionContext, MethodContext
-from mypy.types import Instance, ProperType, Type, get_proper_type
+from mypy.types import CallableType, Instance, ProperType, Type, TypeType, get_proper_type
 
+from .._common.catalog import BlockingEntry
 from . import compat, errors, fullnames
 from .compat import Checker
+from .effects import Hop, callee_function
 from .endpoint_checks import is_endpoint
-from .nodes import async_kind, function_label, is_async, layer_mode, marker_of, owner_mode
+from .nodes import (
+    async_kind,
+    function_label,
+    instances,
+    is_async,
+    layer_mode,
+    marker_of,
+    owner_mode,
+)
 from .nodes import source_text as text
 from .state import BuildState
 
@@ -27,16 +48,20 @@ def on_call(
     receiver: ProperType | None,
     kind: str,
 ) -> None:
-    """A call the plugin watches: ``kind`` is ``catalog``, ``layer`` or ``marker``."""
+    """A call the plugin watches: ``kind`` is ``catalog``, ``layer``, ``marker`` or ``effect``."""
     api = compat.checker(ctx.api)
     if api is None:
         return
+    if state.summaries is not None:
+        # the module's bodies are in memory now: its effects are stored before mypy writes it
+        state.summaries.ensure(compat.module_tree(api))
     function = compat.current_function(api)
     if function is None:
         return
     call = ctx.context
     if function.is_coroutine:
-        _check_blocking(state, api, function, call, fullname, receiver, kind)
+        first = ctx.arg_types[0][0] if ctx.arg_types and ctx.arg_types[0] else None
+        _check_blocking(state, api, function, call, fullname, receiver, kind, first)
     elif kind == "layer" and isinstance(receiver, Instance):
         _check_async_from_sync(state, api, function, call, fullname, receiver)
 
@@ -53,6 +78,7 @@ def _check_blocking(
     fullname: str,
     receiver: ProperType | None,
     kind: str,
+    first: Type | None,
 ) -> None:
     caller = function_label(function)
     owner = owner_mode(function)
@@ -82,15 +108,82 @@ def _check_blocking(
         )
         state.fail(api, message, call, errors.BLOCKING_CALL)
         return
-    entry = None
+    hit = None
     if kind == "catalog":
         if isinstance(receiver, Instance):
-            entry = state.catalog_method(receiver.type, method)
+            hit = state.catalog_hit(receiver.type, method)
         elif receiver is None:
-            entry = state.catalog_entry(fullname)
-    if entry is not None:
-        message = errors.blocking_catalog_call(caller, entry.name, entry.category, entry.fix)
+            hit = _function_hit(state, fullname, first)
+    if hit is not None:
+        entry, name = hit
+        message = errors.blocking_catalog_call(caller, name, entry.category, entry.fix)
         state.fail(api, message, call, errors.BLOCKING_CALL)
+        return
+    if kind in ("effect", "marker"):
+        _check_effect(state, api, function, call, fullname, receiver, can_be_def=can_be_def)
+
+
+def _function_hit(
+    state: BuildState, fullname: str, first: Type | None
+) -> tuple[BlockingEntry, str] | None:
+    """The catalogue entry a call of function (or class) ``fullname`` hits, and its name."""
+    entry = state.catalog_entry(fullname)
+    if entry is not None:
+        return entry, entry.name
+    special = fullnames.BLOCKING_WITH.get(fullname)
+    if special is not None:
+        for instance in instances(first):
+            if instance.type.has_base(special[0]):
+                found = state.catalog_entry(special[1])
+                if found is not None:
+                    return found, f"{fullname}({instance.type.name})"
+        return None
+    info = state.type_info(fullname)
+    return state.catalog_constructor(info) if info is not None else None
+
+
+def _check_effect(
+    state: BuildState,
+    api: Checker,
+    function: FuncItem,
+    call: Context,
+    fullname: str,
+    receiver: ProperType | None,
+    *,
+    can_be_def: bool,
+) -> None:
+    """A call of the project's own sync function (or method, or class) that blocks."""
+    if state.summaries is None or not isinstance(call, CallExpr):
+        return
+    if isinstance(receiver, CallableType) and receiver.is_type_obj():
+        receiver = get_proper_type(receiver.ret_type)  # Class.method(...): a class or static method
+    elif isinstance(receiver, TypeType):
+        receiver = receiver.item
+    if isinstance(receiver, Instance):
+        member = receiver.type.get(fullname.rpartition(".")[2])
+        node = member.node if member is not None else None
+    elif receiver is None:
+        symbol = state.lookup(fullname) if "." in fullname else None
+        node = symbol.node if symbol is not None else None
+    else:
+        return
+    effect = state.summaries.effect_of(node)
+    callee = callee_function(node)
+    if effect is None or callee is None:
+        return
+    caller = function_label(function)
+    here = Hop(caller, compat.module_tree(api).path, call.line)
+    chain = " → ".join(str(link) for link in (here, *effect.hops, effect.leaf))
+    message = errors.blocking_chain(
+        caller,
+        node.name if isinstance(node, TypeInfo) else function_label(callee),
+        chain,
+        text(call.callee),
+        # a worker process imports a module-level function; anything else goes to a thread
+        cpu=effect.leaf.is_cpu and callee.info is FUNC_NO_INFO,
+        can_be_def=can_be_def,
+    )
+    state.fail(api, message, call, errors.BLOCKING_CALL)
 
 
 def _check_async_from_sync(

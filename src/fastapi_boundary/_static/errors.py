@@ -142,6 +142,21 @@ def blocking_catalog_call(caller: str, name: str, category: str, fix: str) -> st
     return f'"{caller}" (async) calls blocking "{name}" ({category}) on the event loop; {fix}'
 
 
+def blocking_chain(
+    caller: str, callee: str, chain: str, offload: str, *, cpu: bool, can_be_def: bool
+) -> str:
+    """``caller`` (an ``async def``) calls ``callee``, a sync function that blocks.
+
+    ``chain`` runs from the call in ``caller`` to the blocking call, each
+    function at the line of its call (``handler (app.py:9) → save (db.py:4)
+    → ...Session.commit (db)``); ``offload`` is the callee as the fix writes
+    it (``self.repo.save``), handed to a thread (or, ``cpu``, a process).
+    """
+    marker = "@cpu_bound" if cpu else "@blocking"
+    fix = _way_out(fixes.offload_marked(marker, offload), caller, can_be_def)
+    return f'"{caller}" (async) calls "{callee}", which blocks: {chain}; {fix}'
+
+
 ASYNC_FROM_SYNC: Final = ErrorCode(
     "boundary-async-from-sync", "An async layer's method called from sync code", CATEGORY
 )

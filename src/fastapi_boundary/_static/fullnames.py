@@ -80,3 +80,17 @@ EXEMPT_DECORATORS: Final = frozenset(
 
 #: The key of the plugin's data in ``TypeInfo.metadata`` (it survives mypy's cache).
 METADATA_KEY: Final = LIB
+
+#: The name of the plugin's own symbol in each module: the blocking effects of the module's
+#: sync functions, in its ``TypeInfo.metadata`` (written to mypy's cache with the module).
+EFFECTS_SYMBOL: Final = "__boundary_effects__"
+
+#: Calls that block only when their first argument is of a given class:
+#: callee -> (that class, the catalogue entry of what then blocks).
+BLOCKING_WITH: Final[Mapping[str, tuple[str, str]]] = {
+    # inspect(engine) connects to build an Inspector; inspect(Model) or inspect(obj) does not
+    "sqlalchemy.inspection.inspect": (
+        "sqlalchemy.engine.base.Engine",
+        "sqlalchemy.engine.reflection.Inspector._init_engine",
+    ),
+}

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from mypy.nodes import Decorator, MypyFile, Var
+from mypy.nodes import Decorator, FuncDef, MypyFile, OverloadedFuncDef, SymbolNode, TypeInfo, Var
 from mypy.options import Options
 from mypy.plugin import (
     AttributeContext,
@@ -25,6 +25,7 @@ from mypy.types import Type
 
 from . import call_checks, class_checks, compat, endpoint_checks, fullnames, marker_checks
 from .config import load_config, report_data
+from .effects import Summaries
 from .nodes import configure_layers, configured_mode, layer_mode
 from .proxy_types import on_proxy_attribute
 from .state import BuildState
@@ -40,14 +41,25 @@ class BoundaryPlugin(Plugin):
         self.config = load_config(compat.config_file(options))
         configure_layers(self.config.layers)
         self._state = BuildState.create(self.config, self.lookup_fully_qualified)
+        self._state.summaries = Summaries(self._state, lambda: compat.build_modules(self), options)
         self._offloads = fullnames.THREAD_OFFLOADS | fullnames.PROCESS_OFFLOADS
         self._offloads |= frozenset(self.config.offloads)
         self._default = compat.default_plugin(options)
+        self._after: dict[tuple[str, str], Any] = {}
 
     # -- mypy's plugin interface --
 
     def report_config_data(self, ctx: ReportConfigContext) -> Any:
-        """Everything that changes results, so that mypy's cache is never stale for it."""
+        """Everything that changes results, so that mypy's cache is never stale for it.
+
+        mypy also asks when it is about to write a module (``is_check`` false):
+        mypy 2 writes a module's interface before it checks the bodies, so the
+        module's blocking effects are computed here, to be written with it.
+        """
+        if not ctx.is_check and self._state.summaries is not None:
+            tree = compat.build_modules(self).get(ctx.id)
+            if tree is not None and compat.bodies_present(tree):
+                self._state.summaries.ensure(tree)
         return report_data(self.config)
 
     def get_additional_deps(self, file: MypyFile) -> list[tuple[int, str, int]]:
@@ -132,25 +144,39 @@ class BoundaryPlugin(Plugin):
         mypy asks its plugins in order and runs only the first hook found, so
         a call this plugin watches would otherwise lose theirs.
         """
+        key = (getter, fullname)
+        if key in self._after:
+            return self._after[key]
         after = compat.next_plugins(api, self)
+        found = None
         for plugin in after if after is not None else [self._default]:
-            hook = getattr(plugin, getter)(fullname)
-            if hook is not None:
-                return hook
-        return None
+            found = getattr(plugin, getter)(fullname)
+            if found is not None:
+                break
+        self._after[key] = found  # the chain of plugins is fixed for the build
+        return found
 
     # -- deciding which calls to watch (once per name and build) --
 
     def _function_kind(self, fullname: str) -> str | None:
-        if self._state.catalog_entry(fullname) is not None:
+        if self._state.catalog_entry(fullname) is not None or fullname in fullnames.BLOCKING_WITH:
             return "catalog"
         if "." not in fullname:
             return "marker"  # a local variable: maybe an alias of a marked function
         symbol = self.lookup_fully_qualified(fullname)
         node = symbol.node if symbol is not None else None
         if isinstance(node, (Var, Decorator)):
-            return "marker"
-        return None
+            return "marker"  # and, for a decorated function of the project, its effect
+        if isinstance(node, TypeInfo) and self._state.catalog_constructor(node) is not None:
+            return "catalog"
+        return self._effect_kind(node)
+
+    def _effect_kind(self, node: SymbolNode | None) -> str | None:
+        """``effect`` for a sync function, method or class of the project: it may block."""
+        if not isinstance(node, (FuncDef, OverloadedFuncDef, TypeInfo)):
+            return None
+        summaries = self._state.summaries
+        return "effect" if summaries is not None and summaries.is_project_callee(node) else None
 
     def _method_kind(self, fullname: str) -> str | None:
         class_name, _, method = fullname.rpartition(".")
@@ -170,4 +196,4 @@ class BoundaryPlugin(Plugin):
         member = info.get(method)
         if member is not None and isinstance(member.node, (Var, Decorator)):
             return "marker"
-        return None
+        return self._effect_kind(member.node if member is not None else None)

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mypy.errorcodes import ErrorCode
-from mypy.nodes import Context, Decorator, MypyFile, SymbolTableNode, TypeInfo
+from mypy.nodes import (
+    Context,
+    Decorator,
+    FuncDef,
+    MypyFile,
+    OverloadedFuncDef,
+    SymbolTableNode,
+    TypeInfo,
+)
+from mypy.types import get_proper_type
 
 from .._common import catalog
 from . import compat
 from .compat import Checker
 from .config import CONFIG_SECTION, PluginConfig
-from .nodes import DecoratorIndex
+from .nodes import DecoratorIndex, is_async, returns_coroutine
+
+if TYPE_CHECKING:
+    from .effects import Summaries
 
 __all__ = ["BuildState"]
 
@@ -34,6 +46,7 @@ class BuildState:
     checked_classes: set[tuple[str, int]] = field(default_factory=set)
     waiting: set[tuple[str, int]] = field(default_factory=set)  # configured layers, first pass
     base_kinds: dict[str, bool] = field(default_factory=dict)
+    summaries: Summaries | None = None  # the blocking effects (set by the plugin)
 
     @classmethod
     def create(
@@ -81,6 +94,36 @@ class BuildState:
             if found is not None:
                 return found
         return catalog.lookup_method(names, method)
+
+    def catalog_hit(self, info: TypeInfo, method: str) -> tuple[catalog.BlockingEntry, str] | None:
+        """The entry of ``method`` called on an instance of ``info``, and the name to show.
+
+        An ``async def`` (or a method returning a coroutine) never blocks: it
+        is awaited, whatever entry covers its class.  A ``Class.*`` entry
+        shows the method called, where it is defined.
+        """
+        entry = self.catalog_method(info, method)
+        if entry is None:
+            return None
+        member = info.get(method)
+        node = member.node if member is not None else None
+        if is_async(node):
+            return None
+        typ = node.var.type if isinstance(node, Decorator) else None
+        if isinstance(node, (FuncDef, OverloadedFuncDef)):
+            typ = node.type
+        if typ is not None and returns_coroutine(get_proper_type(typ)):
+            return None
+        if not entry.is_wildcard:
+            return entry, entry.name
+        if isinstance(node, (FuncDef, OverloadedFuncDef, Decorator)) and node.fullname:
+            return entry, node.fullname
+        return entry, f"{entry.name[:-2]}.{method}"
+
+    def catalog_constructor(self, info: TypeInfo) -> tuple[catalog.BlockingEntry, str] | None:
+        """The entry of ``info``'s constructor (``Class.__init__``, along the MRO), and its name."""
+        entry = self.catalog_method(info, "__init__")
+        return (entry, info.fullname) if entry is not None else None
 
     # -- decorators (type checking) --
 

@@ -2,16 +2,18 @@
 
 import os
 import shutil
+import smtplib
 import sqlite3
 import subprocess
 import time
 from pathlib import Path
+from typing import TextIO
 
 import anyio
 import requests
-from sqlalchemy import text
+from sqlalchemy import Engine, MetaData, inspect, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
 from typing_extensions import assert_type
 
 from fastapi_boundary import AsyncService, SyncRepository, blocking, cpu_bound, run_blocking
@@ -98,6 +100,24 @@ async def overloaded_callees() -> None:
         raw.read()  # E: boundary-blocking-call
     sqlite3.connect(":memory:")  # E: boundary-blocking-call
     shutil.rmtree("x")  # E: boundary-blocking-call
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+async def families(engine: Engine, upload: TextIO, target: TextIO, item: Base) -> None:
+    smtp = smtplib.SMTP("mail.example.com")  # E: boundary-blocking-call
+    smtp.starttls()  # E: boundary-blocking-call
+    smtp.sendmail("a@example.com", ["b@example.com"], "hi")  # E: boundary-blocking-call
+    secure = smtplib.SMTP_SSL("mail.example.com")  # E: boundary-blocking-call
+    secure.login("a", "b")  # E: boundary-blocking-call
+    shutil.copyfileobj(upload, target)  # E: boundary-blocking-call
+    inspector = inspect(engine)  # E: boundary-blocking-call
+    inspector.get_table_names()  # E: boundary-blocking-call
+    MetaData().create_all(engine)  # E: boundary-blocking-call
+    inspect(item)  # an ORM object's state: no I/O
+    inspect(Base)  # a mapper: no I/O
 
 
 class Clock:
