@@ -337,3 +337,18 @@ def test_import_failed_reports_have_no_coverage() -> None:
     assert report.coverage is None
     assert "Coverage" not in render(report, "table")
     assert json.loads(render(report, "json"))["coverage"] is None
+
+
+def test_the_audit_reads_the_same_code_with_the_guard_on() -> None:
+    """The guard and step timing wrap layer methods, endpoints and dependencies while on:
+    the body analysis reads the originals (same findings, same coverage), not the wrappers."""
+    from examples.async_bookshop.main import app
+    from fastapi_boundary import guarded
+
+    plain = check_app(app)
+    with guarded("strict"):
+        wrapped = check_app(app)
+    assert wrapped.coverage is not None and plain.coverage is not None
+    assert wrapped.coverage.complete and plain.coverage.complete
+    assert wrapped.summary() == plain.summary()
+    assert render(wrapped, "table").splitlines()[-1] == "no findings in 10 routes"

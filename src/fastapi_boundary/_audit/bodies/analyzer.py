@@ -26,7 +26,7 @@ from .resolve import (
     hashable,
     sourceless_app_function,
 )
-from .sources import function_node, is_app_function, is_app_object
+from .sources import function_node, is_app_function, is_app_object, unwrapped
 from .summaries import MAX_DEPTH, ROLES, LoopFunction, Summary
 from .values import NONE, Inst, Obj, Unknown, Value, class_of, first_useful, memo_key, useful
 from .walk import Walk
@@ -125,7 +125,7 @@ class Analyzer:
                 loop.reason = f"could not be analysed ({type(error).__name__}: {error})"
 
     def _analyse(self, loop: LoopFunction) -> None:
-        func = loop.func
+        func = unwrapped(loop.func)
         code = getattr(func, "__code__", None)
         if not isinstance(code, types.CodeType):
             loop.reason = "a C extension: no Python source"
@@ -154,6 +154,7 @@ class Analyzer:
         self, func: Any, receiver: Value | None, bound: Mapping[str, Value], depth: int
     ) -> Summary | None:
         """What a helper's body does with these arguments; ``None`` when it has no source."""
+        func = unwrapped(func)
         code = func.__code__
         arguments = tuple(sorted((k, memo_key(v)) for k, v in bound.items()))
         key = (id(code), memo_key(receiver), arguments, self.counting)

@@ -11,9 +11,28 @@ import site
 import sysconfig
 import types
 import weakref
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
+from ..._common.declarations import ORIGINAL_ATTR, TIMED_ATTR
 from ..._common.modules import loaded_module
+
+
+def unwrapped(func: Any) -> Any:
+    """The user's function behind the guard's or step timing's wrapper (those run the original).
+
+    While the guard or the monitor is on, layer methods, endpoints and dependencies are
+    replaced by generated wrappers whose globals are not the user's module: the analysis
+    reads the original, so an audit gives the same answer with run-time detection on or off.
+    """
+    for _ in range(8):
+        if getattr(func, TIMED_ATTR, False) and hasattr(func, "__wrapped__"):
+            func = func.__wrapped__
+        elif ORIGINAL_ATTR in getattr(func, "__dict__", {}):
+            func = func.__dict__[ORIGINAL_ATTR]
+        else:
+            break
+    return func
+
 
 # --- what is the app's own code ----------------------------------------------------------
 
