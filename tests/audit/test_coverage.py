@@ -343,6 +343,7 @@ def test_the_audit_reads_the_same_code_with_the_guard_on() -> None:
     """The guard and step timing wrap layer methods, endpoints and dependencies while on:
     the body analysis reads the originals (same findings, same coverage), not the wrappers."""
     from examples.async_bookshop.main import app
+
     from fastapi_boundary import guarded
 
     plain = check_app(app)
