@@ -21,6 +21,7 @@ from .._common.declarations import LayerInfo
 from .._common.sites import Site, display_name, site_of
 from .._common.violations import Party, Rule, Violation
 from .drivers import is_library_driver
+from .rules import route_r3
 
 if TYPE_CHECKING:
     from .routes import Held
@@ -127,14 +128,4 @@ def held_dependency_mismatch(
     fix = fixes.held_dependency_fix(
         consumer.name, mode, holder, other.name, held.info.kind, held.info.advice
     )
-    return Violation(
-        Rule.R3,
-        f"{consumer.describe()} of route {route} depends on {other.describe()}{how}",
-        consumer,
-        other,
-        fix=fix,
-        chain=(route, *chain),
-        route=route,
-        cause_summary=f"{consumer.describe()} depends on {other.describe()}{how}",
-        cause_chain=tuple(chain[consumer_at:]),
-    )
+    return route_r3(route, consumer, other, how, fix, chain, consumer_at)

@@ -23,6 +23,7 @@ __all__ = [
     "method_mode_mismatch",
     "missing_mode",
     "route_dependency_mismatch",
+    "route_r3",
     "unresolved_reference",
 ]
 
@@ -195,6 +196,19 @@ def route_dependency_mismatch(
     fix = fixes.endpoint_dependency_fix(
         name, mode, other.name, target_info.kind, target_info.advice
     )
+    return route_r3(route, consumer, other, how, fix, chain, consumer_at)
+
+
+def route_r3(
+    route: str,
+    consumer: Party,
+    other: Party,
+    how: str,
+    fix: str,
+    chain: Sequence[str],
+    consumer_at: int,
+) -> Violation:
+    """R3 on a route; its cause (summary, chain from ``consumer_at``) names no route."""
     return Violation(
         Rule.R3,
         f"{consumer.describe()} of route {route} depends on {other.describe()}{how}",
