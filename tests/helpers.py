@@ -148,3 +148,10 @@ NEEDS_METHOD_ANNOTATIONS = pytest.mark.skipif(
     reason="needs FastAPI >= 0.123.10: older releases cannot resolve string annotations of a "
     "callable instance's __call__ (from __future__ import annotations)",
 )
+
+#: The example bookshops declare their session dependency with ``Depends(..., scope="function")``
+#: (FastAPI >= 0.121), so tests that import them skip on older releases.
+NEEDS_DEPENDS_SCOPE = pytest.mark.skipif(
+    "scope" not in inspect.signature(importlib.import_module("fastapi").Depends).parameters,
+    reason="needs FastAPI >= 0.121: the example apps use Depends(scope=...)",
+)

@@ -27,7 +27,7 @@ from fastapi_boundary._audit.render import render
 from fastapi_boundary._audit.report import AppReport
 from fastapi_boundary._audit.sarif import sarif_document
 from fastapi_boundary.cli import main
-from tests.helpers import ROOT, line_of
+from tests.helpers import NEEDS_DEPENDS_SCOPE, ROOT, line_of
 from tests.samples.fake_async.db import Item, get_async_session, get_session
 
 HERE = "tests/audit/test_coverage.py"
@@ -339,6 +339,7 @@ def test_import_failed_reports_have_no_coverage() -> None:
     assert json.loads(render(report, "json"))["coverage"] is None
 
 
+@NEEDS_DEPENDS_SCOPE
 def test_the_audit_reads_the_same_code_with_the_guard_on() -> None:
     """The guard and step timing wrap layer methods, endpoints and dependencies while on:
     the body analysis reads the originals (same findings, same coverage), not the wrappers."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import importlib
-import inspect
 import json
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from typing import Any, get_type_hints
 
 import anyio.to_thread
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from fastapi_boundary import (
@@ -38,13 +37,9 @@ from fastapi_boundary import (
     run_cpu,
 )
 from fastapi_boundary.cli import main as cli_main
-from tests.helpers import ROOT, line_of, run_python
+from tests.helpers import NEEDS_DEPENDS_SCOPE, ROOT, line_of, run_python
 
-# The example bookshops declare their session dependency with Depends(..., scope="function").
-pytestmark = pytest.mark.skipif(
-    "scope" not in inspect.signature(Depends).parameters,
-    reason="needs FastAPI >= 0.121: the example apps use Depends(scope=...)",
-)
+pytestmark = NEEDS_DEPENDS_SCOPE
 
 BROKEN_DIR = ROOT / "examples" / "broken"
 if str(ROOT) not in sys.path:  # the examples package lives at the repository root
