@@ -145,6 +145,30 @@ class WorkerCrashedError(ProcessPoolError):
         self.exitcode = exitcode
 
 
+class OffloadTimeoutError(BoundaryError, TimeoutError):
+    """An offloaded call ran past the time limit declared for its limiter, pool or queue.
+
+    ``function`` is the call's display name, ``limit`` the limit in seconds and
+    ``declared_at`` the ``file:line`` where the limit was set.  A process call's
+    worker has been killed (and is replaced); a thread call's thread may still be
+    running, and holds its limiter token until it really ends.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        violations: Iterable[Violation] = (),
+        *,
+        function: str = "",
+        limit: float | None = None,
+        declared_at: str = "",
+    ) -> None:
+        super().__init__(message, violations)
+        self.function = function
+        self.limit = limit
+        self.declared_at = declared_at
+
+
 class RemoteTraceback(BoundaryError):
     """The formatted traceback of a worker process.
 
@@ -157,6 +181,7 @@ class RemoteTraceback(BoundaryError):
 
 
 for _public in (
+    OffloadTimeoutError,
     ProcessPicklingError,
     ProcessPoolError,
     ProcessTargetError,

@@ -34,6 +34,7 @@ __all__ = [
     "offload_given_generator",
     "offload_limiter_order",
     "offload_marked",
+    "offload_timed_out",
     "process_target_async",
     "process_target_generator",
     "process_target_nested",
@@ -313,6 +314,16 @@ def offload_limiter_order(held: str, wanted: str, site: object, first_site: obje
         f"holds, for good (a deadlock). Fix: nest them in one order everywhere (take "
         f"{wanted!r} first, then {held!r}), or do the inner work in the same thread instead "
         f"of offloading again"
+    )
+
+
+def offload_timed_out(where: str, function: str, limit: float, declared_at: object) -> str:
+    """An offloaded call ran past the time limit of ``where`` (``limiter 'db'``, ``process pool``,
+    ``queue 'celery'``), declared at ``declared_at``; the caller tells what became of the work."""
+    return (
+        f"{function} ran past the {limit:g} s time limit of {where}{at(declared_at)}. Fix: make "
+        f"the work faster or split it, or raise the limit where it is declared (timeout=...); "
+        f"for one call only, wrap it in anyio.fail_after(...) instead"
     )
 
 
