@@ -12,7 +12,11 @@ def read_text(path: Path, *, encoding: str = "utf-8") -> str:
     return path.read_text(encoding=encoding)
 
 
+def unchanged(text: str) -> bool:
+    return read_text(PRICES) == text  # from sync code: a plain call, nothing added
+
+
 async def main() -> None:
     text = await run_blocking(read_text, PRICES, encoding="utf-8")  # under "files"
     print(text.strip())
-    print(read_text(PRICES) == text)  # from sync code: a plain call, nothing added
+    print(await run_blocking(unchanged, text))

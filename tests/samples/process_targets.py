@@ -94,3 +94,81 @@ class Holder:
 
     def __call__(self) -> int:
         return 1
+
+
+# --- the fault battery (tests/offload/test_process_faults.py) ---------------------------------
+
+
+def hang(directory: str) -> None:
+    """Record this worker's pid in ``directory``, then never return (a hung call)."""
+    with open(os.path.join(directory, f"worker-{os.getpid()}"), "x"):
+        pass
+    threading.Event().wait()
+
+
+def shell_out(text: str) -> tuple[int, list[str]]:
+    """Print through a shell; report what fds 0, 1 and 2 lead to (a child inherits them)."""
+    os.system(f"echo {text}")
+    os.system(f"echo {text} >&2")
+    return os.getpid(), [os.readlink(f"/proc/self/fd/{fd}") for fd in (0, 1, 2)]
+
+
+def leave_grandchild_and_die(directory: str) -> None:
+    """Start a long-lived child (which inherits what the worker lets it), then crash."""
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "3600"])
+    with open(os.path.join(directory, f"grandchild-{child.pid}"), "x"):
+        pass
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def path_length() -> tuple[int, int]:
+    import sys
+
+    return os.getpid(), len(sys.path)
+
+
+def change_state(entry: str, directory: str, nofile: int) -> int:
+    """Change what a call should not leave behind: sys.path, the working folder, a soft limit."""
+    import resource
+    import sys
+
+    sys.path.append(entry)
+    os.chdir(directory)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, hard))
+    return os.getpid()
+
+
+def lower_hard_limit(nofile: int) -> int:
+    """Lower a hard limit, which an unprivileged process can never raise again."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    return os.getpid()
+
+
+def state() -> tuple[int, str, str, int]:
+    import resource
+    import sys
+
+    return os.getpid(), sys.path[-1], os.getcwd(), resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def raises_from_private_module(directory: str) -> None:
+    """Raise an exception of a module only this worker can import (its folder is not on the
+    parent's sys.path)."""
+    import importlib
+    import sys
+
+    with open(os.path.join(directory, "worker_only_errors.py"), "w") as module:
+        module.write("class WorkerOnlyError(Exception):\n    pass\n")
+    sys.path.insert(0, directory)
+    raise importlib.import_module("worker_only_errors").WorkerOnlyError("boom")
+
+
+def imports_fastapi() -> bool:
+    import sys
+
+    return "fastapi" in sys.modules

@@ -1,60 +1,73 @@
-"""Process offload: CPU-bound functions run in a pool of worker processes (rule R6).
+"""Process offload: CPU-bound functions run in worker processes (rule R6), on ``anyio.to_process``.
 
 ``async def`` does not help CPU-bound work, and a thread does not either (the
-GIL); a worker process does.  What this module and `process_targets` add
-over ``anyio.to_process.run_sync`` and ``ProcessPoolExecutor``:
+GIL); a worker process does.  The workers are anyio's (one set per event
+loop, killed when the loop ends, pruned after five idle minutes); every call
+goes through `process_trampoline.call`.  What this module and its neighbours
+add over ``anyio.to_process.run_sync``:
 
 - ``@cpu_bound`` (`process_targets`) rejects, when the function is defined,
-  what a worker could never import (lambdas, closures, methods, ``async
-  def``), instead of failing (or, on old CPython, hanging) at the first call;
-- ``run_cpu(f, x, key=1)`` takes keyword arguments, typed with ``ParamSpec``;
-  an argument that cannot be pickled is named in the error;
-- a worker that dies (signal, ``os._exit``, out of memory) fails only the
-  call it was running, with `WorkerCrashedError` naming the function and the
-  signal or exit code, and is replaced: the pool never stays broken;
-- an exception raised in a worker keeps its type and carries the worker's
-  traceback (a note on 3.11+, ``__cause__`` on 3.10);
-- cancelling the awaiting task kills the worker and starts another, so a
-  timeout really stops the computation and frees its core;
-- one pool per process, not per event loop: its workers are plain pipes and
-  processes, so the pool is shared by every event loop of a thread (each
-  test's loop in turn), started eagerly from a lifespan, shut down cleanly
-  and counted for metrics.
-
-Workers are fresh interpreters that load `process_worker` by path: they
-start in ~20 ms without importing FastAPI, and import the modules of the
-functions they run on first use.  Functions travel as ``module.qualname``.
+  what a worker could never import; ``run_cpu(f, x, key=1)`` takes keyword
+  arguments, typed with ``ParamSpec``, and names an argument that cannot be
+  pickled;
+- a time limit per pool (``ProcessPool(4, timeout=30)``; the default pool's
+  from ``install(app, process_timeout=...)``): past it, the worker is killed
+  and the caller gets `OffloadTimeoutError` naming the function, the limit
+  and where it was set.  Any other cancellation (``anyio.fail_after``, a
+  client that went away) kills the worker too;
+- a worker that dies fails only its call, with `WorkerCrashedError` naming the
+  function and the signal or exit code; the next call starts a new worker;
+- the target's exception keeps its type and the worker's traceback;
+- workers die with the server, keep no state from one call to the next
+  (``sys.path``, working directory, soft resource limits), and a process a
+  target starts cannot reach anyio's pipes (see `process_trampoline`);
+- per-pool sizes and statistics, a ``start`` that warms workers up from a
+  lifespan, a ``shutdown`` with a grace period.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
-import pickle
 import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
 import weakref
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Literal, ParamSpec, TypeVar, cast, overload
 
 import anyio
+import anyio.to_process
+from anyio import BrokenWorkerProcess, CapacityLimiter, get_cancelled_exc_class
+from anyio.abc import Process
+from anyio.lowlevel import RunVar
 
-from .._common.errors import (
-    ProcessPicklingError,
-    ProcessPoolError,
-    ProcessTargetError,
-    RemoteTraceback,
-    WorkerCrashedError,
+from .._common import fixes
+from .._common.errors import OffloadTimeoutError, ProcessPoolError, WorkerCrashedError
+from .._common.sites import caller_site
+from . import cpu_backend
+from .process_answers import crashed, decode, start_failed
+from .process_targets import call_text, encode_call, target_reference
+from .process_trampoline import WORKER_ALARM, call
+from .process_workers import (
+    exit_status,
+    failed_before_sending,
+    forget_inherited,
+    idle_workers,
+    is_alive,
+    is_alive_fast,
+    kill_busy,
+    loop_workers,
+    process_of_failed_call,
+    prune_dead_idle,
+    record_popens,
+    retire_idle,
+    retire_pid,
 )
-from . import process_worker as protocol
-from .process_targets import call_text, describe, encode_call, target_reference, type_name_of
+from .time_limits import check_timeout
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "ProcessPool",
     "ProcessPoolStatistics",
     "default_process_pool",
@@ -64,212 +77,26 @@ __all__ = [
 P = ParamSpec("P")
 T = TypeVar("T")
 
+DEFAULT_TIMEOUT = 60.0
+"""Seconds a call may run in its worker, unless its pool says otherwise.
 
-# Loads the worker module by path: importing it by name would import the
-# package, and with it FastAPI (~0.3 s per worker).  The parent's sys.path
-# replaces the worker's with the first message.
-_BOOTSTRAP = (
-    "import sys\n"
-    "if sys.path and not sys.path[0]: del sys.path[0]\n"
-    "from importlib.util import module_from_spec, spec_from_file_location\n"
-    "spec = spec_from_file_location('_fastapi_boundary_worker', sys.argv[1])\n"
-    "worker = module_from_spec(spec)\n"
-    "spec.loader.exec_module(worker)\n"
-    "worker.main(int(sys.argv[2]), int(sys.argv[3]))\n"
-)
-_READ_SIZE = 1 << 16
-_REAP_KILL_AFTER = 1.0  # seconds a worker whose pipe closed may take to exit before SIGKILL
-_START_TIMEOUT = 60.0
-
-
-# --- answers ------------------------------------------------------------------------------
-
-
-def _attach_traceback(error: BaseException, text: str, pid: int) -> None:
-    """Keep the worker's frames: a note (3.11+) or a ``__cause__`` (3.10), as concurrent.futures."""
-    if not text:
-        return
-    if sys.version_info >= (3, 11):
-        error.add_note(f"Worker process {pid}: {text.rstrip()}")
-    else:  # pragma: no cover - version dependent
-        error.__cause__ = RemoteTraceback(f'\nWorker process {pid}:\n"""\n{text}"""')
-
-
-def _decode(status: int, body: bytes | memoryview, func: object, pid: int) -> Any:
-    if status == protocol.OK:
-        try:
-            return pickle.loads(body)
-        except Exception as error:
-            raise ProcessPicklingError(
-                f"{describe(func)} returned a value this process cannot unpickle "
-                f"({type_name_of(error)}: {error}). Fix: return plain data."
-            ) from error
-    if status == protocol.RAISED:
-        raised, text = pickle.loads(body)
-        _attach_traceback(raised, text, pid)
-        raise raised
-    what, text, worker_tb = pickle.loads(body)
-    failure: ProcessTargetError | ProcessPicklingError
-    if what == "result":
-        failure = ProcessPicklingError(
-            f"{describe(func)} returned a {text}: it cannot be pickled to send it back from the "
-            f"worker process. Fix: return plain data (numbers, str, bytes, lists, dicts, "
-            f"dataclasses of those)."
-        )
-    elif what == "exception":
-        failure = ProcessPicklingError(
-            f"{describe(func)} raised {text} in the worker process, and that exception cannot "
-            f"be sent back. Fix: give the exception class an __init__ that accepts its .args "
-            f"(or a __reduce__)."
-        )
-    elif what == "target":
-        failure = ProcessTargetError(
-            f"the worker process cannot import {describe(func)}: {text}. Fix: make its module "
-            f"importable without side effects from the same sys.path."
-        )
-    else:
-        failure = ProcessPicklingError(
-            f"the worker process cannot unpickle the arguments of {describe(func)}: {text}. "
-            f"Fix: pass instances of classes defined at module level of an importable module."
-        )
-    _attach_traceback(failure, worker_tb, pid)
-    raise failure
-
-
-def _exit_cause(returncode: int) -> str:
-    if returncode >= 0:
-        return (
-            f"exited with code {returncode} (os._exit() or a fatal error in the worker; its "
-            f"stderr may say which)"
-        )
-    try:
-        name = signal.Signals(-returncode).name
-    except ValueError:
-        name = f"signal {-returncode}"
-    if name == "SIGKILL":
-        return f"was killed by {name} (the out-of-memory killer, a container limit or kill -9)"
-    if name in ("SIGSEGV", "SIGBUS", "SIGILL", "SIGABRT", "SIGFPE"):
-        return f"was killed by {name} (a crash in native code, e.g. a C extension)"
-    return f"was killed by {name}"
-
-
-# --- the pool ----------------------------------------------------------------------------
-
-
-class _WorkerDied(ProcessPoolError):
-    """End of file from a worker: it exited.  ``idle``: before it read anything of ours.
-
-    Internal: `ProcessPool.run` retries on another worker, or turns it into
-    `WorkerCrashedError`.
-    """
-
-    def __init__(self, idle: bool = False) -> None:
-        super().__init__("worker processes keep exiting before they read a request")
-        self.idle = idle
-
-
-class _Worker:
-    __slots__ = ("closed", "generation", "pid", "process", "ready", "recv_fd", "send_fd", "stop")
-
-    def __init__(self, process: subprocess.Popen[bytes], send_fd: int, recv_fd: int, gen: int):
-        self.process = process
-        self.pid = process.pid
-        self.send_fd = send_fd  # requests; non-blocking (so are the answers on recv_fd)
-        self.recv_fd = recv_fd
-        self.generation = gen
-        self.ready = False
-        self.closed = False
-        self.stop = ""  # why the pool killed it, for the error of the call it was running
-
-    def close(self) -> None:
-        if not self.closed:
-            self.closed = True
-            os.close(self.send_fd)
-            os.close(self.recv_fd)
-
-
-def _spawn_process(generation: int) -> _Worker:
-    if sys.platform == "win32":  # pragma: no cover - POSIX only
-        raise ProcessPoolError(
-            "run_cpu() passes pipes to its workers the POSIX way; Windows is not supported yet. "
-            "Fix: use anyio.to_process.run_sync there."
-        )
-    # Pipes, not a socket pair: a round trip costs about 4 us less.
-    request_r, request_w = os.pipe()
-    response_r, response_w = os.pipe()
-    try:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-u",
-                "-c",
-                _BOOTSTRAP,
-                protocol.__file__,
-                str(request_r),
-                str(response_w),
-            ],
-            stdin=subprocess.DEVNULL,
-            pass_fds=(request_r, response_w),
-        )
-    except BaseException:
-        for fd in (request_w, response_r):
-            os.close(fd)
-        raise
-    finally:
-        os.close(request_r)
-        os.close(response_w)
-    os.set_blocking(request_w, False)
-    os.set_blocking(response_r, False)
-    worker = _Worker(process, request_w, response_r, generation)
-    init = pickle.dumps((protocol.INIT, list(sys.path)), protocol=pickle.HIGHEST_PROTOCOL)
-    os.write(request_w, protocol.REQUEST_HEADER.pack(len(init)) + init)  # fits the pipe buffer
-    return worker
-
-
-def _terminate(*groups: Iterable[_Worker]) -> None:
-    """Stop workers synchronously: end of file first, SIGKILL after a second.
-
-    Used by the finalizer at interpreter exit and when a pool is collected,
-    so it never waits long and never leaves a zombie.
-    """
-    workers = [worker for group in groups for worker in group]
-    for worker in workers:
-        worker.close()  # end of file: an idle worker exits at once
-    deadline = time.monotonic() + _REAP_KILL_AFTER
-    for worker in workers:
-        try:
-            worker.process.wait(max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            worker.process.kill()
-            worker.process.wait()
-
-
-class _Waiter:
-    __slots__ = ("event", "worker")
-
-    def __init__(self) -> None:
-        self.event = anyio.Event()
-        self.worker: _Worker | None = None
-
-
-@dataclass(frozen=True)
-class ProcessPoolStatistics:
-    """A snapshot of a process pool, for metrics."""
-
-    size: int
-    """Most worker processes the pool runs at once."""
-    alive: int
-    """Worker processes running now (idle, busy or starting)."""
-    busy: int
-    """Workers running a call."""
-    waiting: int
-    """Callers waiting for a free worker."""
-    replaced: int
-    """Workers that died or were killed during a call (crash, cancellation) since creation."""
-
+A minute is longer than a proxy waits for a response (nginx: 60 s): a call
+still running then serves nobody, and a hung one would hold its worker forever.
+"""
 
 MAX_PROCESSES = 1_024
 """More worker processes than this is a typo (each is an interpreter), not a sizing choice."""
+
+
+def _nothing() -> None:
+    return None
+
+
+_running_asyncio_loop = asyncio._get_running_loop  # None under trio: then anyio's RunVar
+_ALARM_EXIT = -signal.SIGALRM if WORKER_ALARM else None  # a worker past its time limit
+_REAP_WAIT = 5.0  # seconds shutdown waits for the callers of the workers it killed
+_ATTEMPTS = 3  # workers tried for one call when each turns out dead before it reads it
+_DEFAULT_POOL_SITE = "the default pool; install(app, process_timeout=...) sets it"
 
 
 def check_size(size: object) -> int:
@@ -284,126 +111,216 @@ def check_size(size: object) -> int:
     return size
 
 
+@dataclass(frozen=True)
+class ProcessPoolStatistics:
+    """A snapshot of a process pool, for metrics."""
+
+    size: int
+    """Most calls the pool runs at once (each in its own worker process)."""
+    alive: int
+    """Worker processes alive now on the event loops the pool has used (dead ones never count)."""
+    busy: int
+    """Calls running in a worker."""
+    waiting: int
+    """Callers waiting for a free worker."""
+    replaced: int
+    """Workers that died or were killed during a call (crash, time limit, cancellation)."""
+
+
+class _LoopState:
+    """A pool's share of one event loop: its limiter and the calls it runs there."""
+
+    __slots__ = (
+        "__weakref__",
+        "calls",
+        "generation",
+        "idle",
+        "idle_workers",
+        "limiter",
+        "stopping",
+        "workers",
+    )
+
+    def __init__(self, size: int) -> None:
+        self.limiter = CapacityLimiter(size)
+        self.calls = 0  # calls of this pool on this loop now (waiting for a worker or running)
+        self.idle: anyio.Event | None = None  # set when the last running call ends (shutdown)
+        self.stopping = ""  # why shutdown cancels the running calls, for their errors
+        self.workers: set[Process] | None = None  # anyio's worker set of this loop, once made
+        self.idle_workers: deque[tuple[Process, float]] | None = None  # and its idle ones
+        self.generation = _forks
+
+    def see_workers(self) -> None:
+        """Find anyio's worker set of this loop (made by the loop's first call)."""
+        self.workers, self.idle_workers = loop_workers(), idle_workers()
+
+
+_forks = 0
+"""How many times this process is a fork's child: a state made before belongs to the parent."""
+_pid = os.getpid()  # the workers' parent: this process (kept current across forks)
+
+
+def _forked() -> None:
+    global _forks, _pid
+    _forks += 1
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked)
+
+
 class ProcessPool:
-    """Worker processes for CPU-bound calls; one per process is usually enough.
+    """Worker processes for CPU-bound calls: at most ``size`` at once, each within ``timeout``.
 
-    Workers start on demand (or all at once with `start`) and live until
-    `shutdown`, which may be followed by more calls: they start new workers.
-    The pool is not tied to an event loop: every loop of the thread that is
-    using it may call it (tests run each in its own loop).  Calls from two
-    threads' loops at the same time are refused, since a worker's pipe is
-    watched by one loop at a time.
+    ``size`` defaults to one per CPU; ``timeout`` (seconds, ``None`` for no
+    limit) bounds each call's run in its worker (not its wait for one): past
+    it the worker ends itself (SIGALRM at its default action, which stops C
+    code too; on Windows the caller cancels it) and the caller gets
+    `OffloadTimeoutError`.  Workers are anyio's, one set per event loop
+    (shared by the pools used on that loop): they start on demand (or with
+    `start`), die with their loop, and are pruned after five idle minutes.
+    A pool may be used from any number of event loops and threads at once;
+    each loop gets its own workers.
 
-    Cancelling a call kills its worker (the computation stops and frees its
-    core) and starts a new one.  Use it as ``async with pool:`` in a lifespan
-    to start workers eagerly and stop them on the way out.
+    Cancelling a call (``anyio.fail_after``, a client that went away) kills
+    its worker.  Use it as ``async with pool:`` in a lifespan, or pass it to
+    ``install(app, processes=pool)``, to start workers eagerly and stop them
+    on the way out.
     """
 
-    def __init__(self, size: int | None = None) -> None:
+    def __init__(self, size: int | None = None, *, timeout: float | None = DEFAULT_TIMEOUT) -> None:
         self._size = check_size(size)
-        self._workers: set[_Worker] = set()
-        self._idle: list[_Worker] = []
-        self._retiring: list[_Worker] = []
-        self._waiters: deque[_Waiter] = deque()
-        self._generation = 0
+        self._timeout = check_timeout(timeout, "ProcessPool(timeout=...)", ProcessPoolError)
+        self._timeout_site = str(caller_site())
+        # this pool's state on each event loop: asyncio loops by a weak dictionary (cheaper), others
+        # through a RunVar
+        self._by_loop: weakref.WeakKeyDictionary[object, _LoopState] = weakref.WeakKeyDictionary()
+        self._last_loop: Callable[[], object] = _nothing
+        self._last_state: _LoopState | None = None
+        self._state: RunVar[_LoopState] = RunVar(f"fastapi_boundary.ProcessPool.{id(self):x}")
+        self._states: weakref.WeakSet[_LoopState] = weakref.WeakSet()
         self._replaced = 0
-        self._thread: int | None = None
-        self._calls = 0
-        self._changed: anyio.Event | None = None  # set when a worker leaves, for shutdown
-        # Also runs at interpreter exit: no orphan workers, no hang.
-        self._finalizer = weakref.finalize(self, _terminate, self._workers, self._retiring)
 
     @property
     def size(self) -> int:
-        """Most worker processes the pool runs at once."""
+        """Most calls the pool runs at once."""
         return self._size
 
+    @property
+    def timeout(self) -> float | None:
+        """Seconds a call may take (``None``: no limit)."""
+        return self._timeout
+
     def resize(self, size: int | None) -> None:
-        """Change the size (``None``: one per CPU); extra workers stop when they are idle."""
+        """Change the size (``None``: one per CPU); running calls are not disturbed."""
         self._size = check_size(size)
-        while len(self._workers) > self._size and self._idle:
-            self._retire(self._idle.pop(0))
-        self._serve_waiters()
+        for state in self._states:
+            state.limiter.total_tokens = self._size
+
+    def set_timeout(self, timeout: float | None, site: object, what: str) -> None:
+        """Change the time limit; ``site`` is where, named in the error of a call past it."""
+        self._timeout = check_timeout(timeout, what, ProcessPoolError)
+        self._timeout_site = str(site)
 
     def statistics(self) -> ProcessPoolStatistics:
-        """Workers alive, busy, callers waiting, and workers replaced so far."""
-        alive = len(self._workers)
-        return ProcessPoolStatistics(
-            self._size, alive, alive - len(self._idle), len(self._waiters), self._replaced
-        )
+        """Workers alive, calls running and waiting, and workers replaced so far."""
+        try:  # anyio creates a loop's worker set in the loop's first call: look for it now
+            here = self._loop_state(create=False)
+        except Exception:  # not in an event loop
+            here = None
+        if here is not None and here.workers is None:
+            here.see_workers()
+        alive = busy = waiting = 0
+        seen: set[int] = set()
+        for state in self._states:
+            busy += state.limiter.borrowed_tokens
+            waiting += state.limiter.statistics().tasks_waiting
+            if state.workers is not None and id(state.workers) not in seen:
+                seen.add(id(state.workers))
+                alive += sum(1 for process in state.workers if is_alive(process))
+        return ProcessPoolStatistics(self._size, alive, busy, waiting, self._replaced)
+
+    @overload
+    def _loop_state(self, create: Literal[True] = True) -> _LoopState: ...
+    @overload
+    def _loop_state(self, create: bool) -> _LoopState | None: ...
+
+    def _loop_state(self, create: bool = True) -> _LoopState | None:
+        """This pool's state on the running event loop (made on first use)."""
+        loop = _running_asyncio_loop()
+        if loop is not None:
+            if loop is self._last_loop():  # the common case: one loop, for the app's life
+                state = self._last_state
+            else:
+                state = self._by_loop.get(loop)
+                if state is not None:
+                    self._last_loop, self._last_state = weakref.ref(loop), state
+        else:
+            try:
+                state = self._state.get()
+            except LookupError:
+                state = None
+        if state is not None and state.generation == _forks:
+            return state
+        if state is not None:  # a forked copy of the parent's loop: never its workers
+            forget_inherited()
+        elif not create:
+            return None
+        else:
+            record_popens()
+        state = _LoopState(self._size)
+        if loop is not None:
+            self._by_loop[loop] = state
+            self._last_loop, self._last_state = weakref.ref(loop), state
+        else:
+            self._state.set(state)
+        self._states.add(state)
+        return state
 
     async def start(self) -> None:
-        """Start every worker now and wait until each is ready.
+        """Start ``size`` workers now (on this event loop) and wait until each has answered.
 
         Call it from a lifespan: the first requests then do not pay for
         starting interpreters, and a worker that cannot start fails the
         application's start-up instead of a request.
         """
-        self._claim_thread()
-        while len(self._workers) < self._size:
-            self._idle.append(self._spawn())
-        starting = [worker for worker in self._idle if not worker.ready]
-        for worker in starting:
-            self._idle.remove(worker)
-        try:
-            with anyio.fail_after(_START_TIMEOUT):
-                for worker in starting:
-                    await self._ready(worker, None)
-        finally:
-            for worker in starting:
-                if worker in self._workers:
-                    self._release(worker)
+        async with anyio.create_task_group() as group:
+            for _ in range(self._size):  # concurrent: each takes a worker of its own
+                group.start_soon(self._warm)
+
+    async def _warm(self) -> None:
+        await self.run(os.getpid)
 
     async def shutdown(self, grace_period: float = 10.0) -> None:
-        """Stop the workers running now and wait until they have exited.
+        """Stop this event loop's workers: idle ones now, busy ones after ``grace_period``.
 
-        Idle workers stop at once; busy ones when their call returns, or are
-        killed after ``grace_period`` seconds (their callers get
-        `WorkerCrashedError`).  Calls made during or after the shutdown start
-        new workers.
+        A worker still running a call after the grace period is killed; its
+        caller gets `WorkerCrashedError`.  Calls made during or after the
+        shutdown start new workers.  Workers of other event loops stop when
+        their loop ends.  (anyio's workers belong to the loop: a busy worker
+        of another pool on this loop is killed too.)
         """
-        self._claim_thread()
-        self._generation += 1
-        generation = self._generation
-        for worker in self._idle:
-            self._retire(worker, serve=False)
-        self._idle.clear()
-        try:
+        state = self._loop_state(create=False)
+        if state is not None and state.calls:
+            state.idle = anyio.Event()
             with anyio.move_on_after(grace_period):
-                await self._wait_gone(generation)
-        finally:
-            with anyio.CancelScope(shield=True):
-                for worker in self._old_workers(generation):
-                    worker.stop = (
-                        f"was killed by the pool's shutdown (still busy after the "
-                        f"{grace_period} s grace period)"
-                    )
-                    worker.process.kill()
-                with anyio.move_on_after(_REAP_KILL_AFTER):
-                    await self._wait_gone(generation)  # their callers discard them
-                for worker in self._old_workers(generation):  # callers whose loop is gone
-                    await self._discard(worker)
-                await self._reap_retiring()
-
-    async def _wait_gone(self, generation: int) -> None:
-        try:
-            while self._old_workers(generation):
-                self._changed = anyio.Event()
-                await self._changed.wait()
-        finally:
-            self._changed = None
-
-    def _claim_thread(self) -> None:
-        """Refuse a second thread while calls are in flight: a pipe is watched by one loop."""
-        thread = threading.get_ident()
-        if thread != self._thread:
-            if self._calls:
-                raise ProcessPoolError(
-                    f"this process pool is in use by an event loop in another thread "
-                    f"({self._thread}). Fix: give each thread that runs an event loop its own "
-                    f"ProcessPool."
+                await state.idle.wait()
+            if state.calls:
+                state.stopping = (
+                    f"was killed by the pool's shutdown (still busy after the {grace_period:g} s "
+                    f"grace period)"
                 )
-            self._thread = thread
+                try:
+                    with anyio.CancelScope(shield=True):
+                        kill_busy()
+                        with anyio.move_on_after(_REAP_WAIT):
+                            while state.calls:  # their callers see the workers die
+                                state.idle = anyio.Event()
+                                await state.idle.wait()
+                finally:
+                    state.stopping = ""
+        await retire_idle()
 
     async def __aenter__(self) -> ProcessPool:
         await self.start()
@@ -418,245 +335,86 @@ class ProcessPool:
         ``func`` must be importable by module and name (see `cpu_bound`);
         arguments and result travel pickled.  Raises what ``func`` raised
         (with the worker's traceback), `ProcessTargetError` or
-        `ProcessPicklingError` before anything is sent, and
-        `WorkerCrashedError` if the worker died.
+        `ProcessPicklingError` before anything is sent, `OffloadTimeoutError`
+        past the pool's time limit, and `WorkerCrashedError` if the worker died.
         """
-        reference = target_reference(func)
-        request = encode_call(reference, func, args, kwargs)
-        if threading.get_ident() != self._thread:
-            self._claim_thread()
-        self._calls += 1
+        request = encode_call(target_reference(func), func, args, kwargs)
+        state = self._loop_state()
+        limit = self._timeout
+        if limit is not None and not WORKER_ALARM:  # pragma: no cover - Windows
+            with anyio.CancelScope(deadline=anyio.current_time() + limit):
+                return await self._call(state, func, request, None)
+            raise self._timed_out(func, None)
+        return await self._call(state, func, request, limit)
+
+    async def _call(
+        self, state: _LoopState, func: Callable[..., T], request: bytes, alarm: float | None
+    ) -> T:
+        """One call; ``alarm``: the worker ends itself (SIGALRM) if the call runs longer."""
+        state.calls += 1
         try:
-            for attempt in range(3):
-                worker = await self._acquire()
+            for attempt in range(_ATTEMPTS):
+                idle = state.idle_workers
+                if idle and not is_alive_fast(idle[-1][0]):
+                    await prune_dead_idle(idle)
                 try:
-                    status, body = await self._exchange(worker, request, func)
-                except _WorkerDied:  # before it read our request: nothing ran, use another
-                    if attempt == 2:
-                        raise
-                    continue
-                return cast(T, _decode(status, body, func, worker.pid))
-            raise AssertionError("unreachable")  # pragma: no cover
+                    status, body, pid, tainted = await anyio.to_process.run_sync(
+                        call, _pid, alarm, request, cancellable=True, limiter=state.limiter
+                    )
+                    break
+                except get_cancelled_exc_class() as cancelled:
+                    if process_of_failed_call(cancelled) is not None:
+                        self._replaced += 1  # anyio killed the worker
+                    raise
+                except BrokenWorkerProcess as broken:
+                    # an idle worker that died (or that anyio let go): nothing ran yet
+                    if failed_before_sending(broken) and attempt < _ATTEMPTS - 1:
+                        continue
+                    raise self._failed(state, func, broken) from None
         finally:
-            self._calls -= 1
+            state.calls -= 1
+            if state.workers is None:
+                state.see_workers()
+            if state.idle is not None and not state.calls:
+                state.idle.set()
+        if tainted:
+            await retire_pid(pid)
+        return cast(T, decode(status, body, func, pid))
 
-    # --- workers ---
+    def _failed(
+        self, state: _LoopState, func: object, broken: BrokenWorkerProcess
+    ) -> WorkerCrashedError | OffloadTimeoutError:
+        """The error of a call whose worker died, or could not start."""
+        died = process_of_failed_call(broken)
+        if died is None:  # anyio could not start a worker
+            return start_failed(func, broken)
+        status = exit_status(died)
+        if state.stopping:
+            return WorkerCrashedError(
+                f"{call_text(func)}: the worker process (pid {died.pid}) {state.stopping}. "
+                f"Calls made after the shutdown start new workers.",
+                exitcode=-signal.SIGKILL if hasattr(signal, "SIGKILL") else status,
+            )
+        self._replaced += 1
+        if status == _ALARM_EXIT and self._timeout is not None:
+            return self._timed_out(func, died)
+        return crashed(func, died.pid, status)
 
-    def _spawn(self) -> _Worker:
-        worker = _spawn_process(self._generation)
-        self._workers.add(worker)
-        if self._retiring:
-            self._poll_retiring()
-        return worker
-
-    async def _acquire(self) -> _Worker:
-        if self._idle:
-            return self._idle.pop()
-        if len(self._workers) < self._size:
-            return self._spawn()
-        waiter = _Waiter()
-        self._waiters.append(waiter)
-        try:
-            await waiter.event.wait()
-        except BaseException:
-            if waiter.worker is not None:
-                self._release(waiter.worker)  # handed over as we were cancelled: pass it on
-            else:
-                self._waiters.remove(waiter)
-            raise
-        if waiter.worker is None:  # pragma: no cover - set before the event
-            raise ProcessPoolError("internal error: woken without a worker")
-        return waiter.worker
-
-    def _release(self, worker: _Worker) -> None:
-        if worker.generation != self._generation or len(self._workers) > self._size:
-            self._retire(worker)
-        elif self._waiters:
-            waiter = self._waiters.popleft()
-            waiter.worker = worker
-            waiter.event.set()
-        else:
-            self._idle.append(worker)
-
-    def _serve_waiters(self) -> None:
-        while self._waiters and len(self._workers) < self._size:
-            waiter = self._waiters.popleft()
-            waiter.worker = self._spawn()
-            waiter.event.set()
-
-    def _retire(self, worker: _Worker, *, serve: bool = True) -> None:
-        """Let a healthy worker exit: end of file on its pipe; reaped later."""
-        self._forget(worker)
-        worker.close()
-        self._retiring.append(worker)
-        if serve:
-            self._serve_waiters()
-
-    def _forget(self, worker: _Worker) -> None:
-        self._workers.discard(worker)
-        if self._changed is not None:
-            self._changed.set()
-
-    def _poll_retiring(self) -> None:
-        self._retiring[:] = [w for w in self._retiring if w.process.poll() is None]
-
-    async def _reap_retiring(self) -> None:
-        while self._retiring:
-            await _reap(self._retiring.pop().process)
-
-    async def _discard(self, worker: _Worker) -> int:
-        """Forget a dead (or killed) worker, reap it and start its replacement."""
-        replace = worker in self._workers and worker.generation == self._generation
-        self._forget(worker)
-        worker.close()
-        returncode = await _reap(worker.process)
-        if replace and len(self._workers) < self._size:
-            self._replaced += 1
-            if self._waiters:
-                self._serve_waiters()
-            else:
-                self._idle.append(self._spawn())  # keep the pool warm
-        return returncode
-
-    def _old_workers(self, generation: int) -> list[_Worker]:
-        return [worker for worker in self._workers if worker.generation < generation]
-
-    # --- one call ---
-
-    async def _ready(self, worker: _Worker, func: object) -> None:
-        """Wait for the worker's answer to its start-up message."""
-        try:
-            await _receive(worker.recv_fd)
-        except _WorkerDied:
-            returncode = await self._discard(worker)
-            before = f", before it could run {describe(func)}" if func is not None else ""
-            if worker.stop:  # our own shutdown killed it: no crash to investigate
-                message = (
-                    f"a worker process (pid {worker.pid}) {worker.stop} while starting{before}."
-                )
-            else:
-                message = (
-                    f"a worker process (pid {worker.pid}) {_exit_cause(returncode)} while "
-                    f"starting{before}. Its stderr says why. Fix: check that {sys.executable} "
-                    f"starts and that the modules on sys.path import without error."
-                )
-            raise WorkerCrashedError(message, exitcode=returncode) from None
-        worker.ready = True
-
-    async def _exchange(
-        self, worker: _Worker, request: bytes, func: object
-    ) -> tuple[int, memoryview]:
-        """Send one request and read its answer; the worker is released or replaced after."""
-        try:
-            if not worker.ready:
-                await self._ready(worker, func)
-            await _send(worker.send_fd, request)
-            answer = await _receive(worker.recv_fd)
-        except _WorkerDied as died:
-            if died.idle and worker.ready:
-                await self._discard(worker)
-                raise
-            returncode = await self._discard(worker)
-            if worker.stop:  # our own shutdown killed it: say so, not what a SIGKILL may mean
-                what = f"{worker.stop}. Calls made after the shutdown start new workers."
-            else:
-                what = (
-                    f"{_exit_cause(returncode)} while running it. The pool replaced the "
-                    f"worker; the next call runs in a new one."
-                )
-            raise WorkerCrashedError(
-                f"{call_text(func)}: the worker process (pid {worker.pid}) {what}",
-                exitcode=returncode,
-            ) from None
-        except WorkerCrashedError:
-            raise
-        except BaseException:  # cancelled (or interrupted) mid-call: the stream is out of step
-            with anyio.CancelScope(shield=True):
-                worker.process.kill()
-                await self._discard(worker)
-            raise
-        self._release(worker)
-        return answer
-
-
-async def _reap(process: subprocess.Popen[bytes]) -> int:
-    """Wait for a worker whose pipes are closed to exit; SIGKILL it if it lingers.
-
-    Shielded: an unreaped worker would stay a zombie.
-    """
-    returncode = process.poll()
-    with anyio.CancelScope(shield=True):
-        delay = 0.0002
-        kill_at = anyio.current_time() + _REAP_KILL_AFTER
-        while returncode is None:
-            if anyio.current_time() >= kill_at:
-                process.kill()
-            await anyio.sleep(delay)
-            delay = min(delay * 2, 0.05)
-            returncode = process.poll()
-    return returncode if returncode is not None else process.wait()
-
-
-class _FileDescriptor:
-    """A pipe as anyio 4.4-4.6's ``wait_socket_*`` accept it: they only call ``fileno()``."""
-
-    __slots__ = ("fd",)
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def fileno(self) -> int:
-        return self.fd
-
-
-def _via_socket_api(
-    wait: Callable[[socket.socket], Awaitable[None]],
-) -> Callable[[int], Awaitable[None]]:
-    return lambda fd: wait(cast(socket.socket, _FileDescriptor(fd)))
-
-
-# anyio >= 4.7 waits on any file descriptor; older versions only through the socket API
-# (CI runs the tests on anyio 4.4).
-_wait_readable: Callable[[int], Awaitable[None]] = getattr(
-    anyio, "wait_readable", None
-) or _via_socket_api(anyio.wait_socket_readable)
-_wait_writable: Callable[[int], Awaitable[None]] = getattr(
-    anyio, "wait_writable", None
-) or _via_socket_api(anyio.wait_socket_writable)
-
-
-async def _send(fd: int, data: bytes) -> None:
-    sent = 0
-    view = memoryview(data)
-    while True:
-        try:
-            sent += os.write(fd, view[sent:])
-        except BlockingIOError:
-            pass
-        except BrokenPipeError:
-            raise _WorkerDied(idle=sent == 0) from None
-        if sent == len(data):
-            return
-        await _wait_writable(fd)
-
-
-async def _receive(fd: int) -> tuple[int, memoryview]:
-    header_size = protocol.RESPONSE_HEADER.size
-    data = bytearray()
-    total = header_size
-    while len(data) < total:
-        await _wait_readable(fd)
-        try:
-            chunk = os.read(fd, max(_READ_SIZE, min(total - len(data), _READ_SIZE * 16)))
-        except BlockingIOError:
-            continue
-        if not chunk:
-            raise _WorkerDied
-        data += chunk
-        if total == header_size and len(data) >= header_size:
-            total += protocol.RESPONSE_HEADER.unpack_from(data)[1]
-    status: int = data[0]
-    return status, memoryview(data)[header_size:]
+    def _timed_out(self, func: object, killed: Process | None) -> OffloadTimeoutError:
+        limit = self._timeout or 0.0
+        fate = (
+            f"its worker process (pid {killed.pid}) was killed; the next call starts a new one"
+            if killed is not None
+            else "its worker process, if it had one yet, was killed"
+        )
+        name = call_text(func)
+        message = fixes.offload_timed_out("the process pool", name, limit, self._timeout_site)
+        return OffloadTimeoutError(
+            f"{message}. It stopped: {fate}.",
+            function=call_text(func),
+            limit=limit,
+            declared_at=self._timeout_site,
+        )
 
 
 _default_pool: ProcessPool | None = None
@@ -667,15 +425,19 @@ def default_process_pool() -> ProcessPool:
     global _default_pool
     if _default_pool is None:
         _default_pool = ProcessPool()
+        _default_pool.set_timeout(DEFAULT_TIMEOUT, _DEFAULT_POOL_SITE, "the default pool")
     return _default_pool
 
 
 async def run_cpu(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-    """Run a CPU-bound function in a worker process of the default pool and await its result.
+    """Run a CPU-bound function in a worker process (or the installed `CpuBackend`) and await it.
 
     ``await run_cpu(resize, image, width=200)``: keyword arguments are
     passed through and mypy checks them against ``func``'s signature.  See
     `ProcessPool.run` for what it raises; cancelling the call kills the
-    worker (and starts another).
+    worker (the next call starts another).
     """
-    return await (_default_pool or default_process_pool()).run(func, *args, **kwargs)
+    backend = cpu_backend.installed
+    if backend is None:
+        return await (_default_pool or default_process_pool()).run(func, *args, **kwargs)
+    return await backend.run(func, *args, **kwargs)

@@ -6,7 +6,7 @@ travel that way: `cpu_bound` when it decorates one (so a lambda, a closure,
 a method or an ``async def`` fails where it is defined), `target_reference` at its
 first call (checked once, then cached).  It also encodes each call's request,
 and names the argument that cannot be pickled when one cannot.  The pool that
-sends the requests and reads the answers is `process_pool`.
+sends the requests is `process_pool`; the worker's side is `process_trampoline`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from .._common.errors import ProcessPicklingError, ProcessTargetError
 from .._common.modes import Shape, shape_of
 from .._common.modules import loaded_module
 from .._common.sites import display_name, site_of
-from . import process_worker as protocol
 
 __all__ = ["CPU_BOUND_ATTR", "cpu_bound", "is_cpu_bound"]
 
@@ -89,6 +88,8 @@ def _problem(obj: object, *, decorating: bool) -> tuple[str, str] | None:
     if "<locals>" in obj.__qualname__:
         outer = obj.__qualname__.rsplit(".<locals>.", 1)[0]
         return fixes.process_target_nested(outer)
+    if obj.__module__ == "__mp_main__":  # the parent's main script, run again in a worker
+        return None
     module = loaded_module(obj.__module__) if isinstance(obj.__module__, str) else None
     if module is None:
         return (
@@ -221,13 +222,11 @@ def type_name_of(value: object) -> str:
 def encode_call(
     reference: tuple[str, str], func: object, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> bytes:
+    """The request `process_trampoline.call` reads: ``(module, qualname, args, kwargs)``."""
     try:
-        body = pickle.dumps(
-            (protocol.CALL, (*reference, args, kwargs)), protocol=pickle.HIGHEST_PROTOCOL
-        )
+        return pickle.dumps((*reference, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception as error:
         raise _argument_error(func, args, kwargs, error) from error
-    return protocol.REQUEST_HEADER.pack(len(body)) + body
 
 
 def _argument_error(

@@ -3,8 +3,8 @@
 The run-time wing sits on top of the others, so this is the one place that
 knows every piece of state a test can leave behind, and resets each through
 its own wing's accessor: the import-time check mode, the deferred
-references, limiter sizes, the guard, what it recorded, step timing and the
-loop-thread registry.  Tests never write a private global.
+references, limiter sizes, the guard, what it recorded, step timing, the
+loop-thread registry and where `run_cpu` sends its work.  Tests never write a private global.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._audit import enforcement, registry
-from .._offload import threads
+from .._offload import cpu_backend, threads
 from . import detection, guard, loop_threads, step_timing
 
 __all__ = ["SavedState", "reset_state", "save_state"]
@@ -45,6 +45,7 @@ def reset_state(saved: SavedState | None = None, *, keep_guard: bool = False) ->
     enforcement.reset_mode()
     registry.restore_deferred([] if saved is None else list(saved.deferred))
     threads.reset_sizes()
+    cpu_backend.use_cpu_backend(None)  # run_cpu back on the default process pool
     if keep_guard:
         return
     guard.disable()
