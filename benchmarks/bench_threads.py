@@ -4,14 +4,17 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_threads.py
 
-Three measurements, each quoted as a ratio against an anchor measured in the
+Four measurements, each quoted as a ratio against an anchor measured in the
 same run, interleaved so that machine drift hits every side alike:
 
-1. per-call round trip of a no-op offloaded to a thread, vs ``anyio.to_thread.run_sync``;
+1. per-call round trip of a no-op offloaded to a thread, vs ``anyio.to_thread.run_sync``
+   (with a limiter that has a time limit among the sides);
 2. wall time of 1000 concurrent ``time.sleep(0.001)`` offloads, vs anyio's default limiter;
 3. end to end: latency of a cheap ``async def`` endpoint of a FastAPI app served by uvicorn
    on loopback while other clients call an endpoint that sleeps 50 ms, (a) on the event loop
-   ("fake async") vs (b) offloaded with ``run_blocking``.
+   ("fake async") vs (b) offloaded with ``run_blocking``;
+4. requests/s of that cheap endpoint with ``install(app, cancel_on_disconnect=True)`` vs
+   without it.
 
 The report is printed and written to ``benchmarks/results/threads.txt``; the exit
 status is 1 when a budget is missed.  See ``benchmarks/README.md``.
@@ -29,9 +32,10 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -61,8 +65,12 @@ RESULTS = RESULTS_DIR / "threads.txt"
 CALL_BUDGET = 1.05  # run_blocking per call vs anyio, and below starlette's and asyncer's ratios
 BURST_BUDGET = 1.0  # run_blocking burst wall time vs anyio's default limiter
 E2E_BUDGET = 0.5  # sanity check: offloaded /cheap p50 and p99 at most half the fake-async ones
+# a limiter with a time limit vs anyio.fail_after around anyio.to_thread.run_sync: both pay a
+# cancel scope with a deadline per call; ours also keeps the token for an abandoned thread
+LIMIT_BUDGET = 1.10
 
 BENCH_LIMITER = Limiter("bench")  # the default size, 40, as anyio's default limiter
+LIMITED = Limiter("bench-limit", timeout=60.0)  # the same, with a time limit never reached
 
 
 @dataclass
@@ -80,7 +88,11 @@ class Options:
     e2e_requests: int = 25
     e2e_blocking_clients: int = 4
     e2e_sleep: float = 0.05
-    sections: tuple[int, ...] = (1, 2, 3)
+    rps_rounds: int = 10
+    rps_clients: int = 16
+    rps_requests: int = 100
+    asgi_requests: int = 5000
+    sections: tuple[int, ...] = (1, 2, 3, 4)
     seed: int = 20241125
 
 
@@ -134,6 +146,13 @@ CONTROL = "control: anyio.to_thread.run_sync again"
 RUN_BLOCKING = "fastapi_boundary run_blocking"
 STARLETTE = "starlette run_in_threadpool"
 ASYNCER = "asyncer asyncify"
+WITH_LIMIT = 'fastapi_boundary Limiter("bench-limit", timeout=60).run'
+FAIL_AFTER = "anyio fail_after(60) around to_thread.run_sync"
+
+
+async def anyio_fail_after() -> None:
+    with anyio.fail_after(60.0):
+        await anyio.to_thread.run_sync(noop)
 
 
 def call_ops() -> dict[str, Callable[[], Awaitable[object]]]:
@@ -145,6 +164,8 @@ def call_ops() -> dict[str, Callable[[], Awaitable[object]]]:
         CONTROL: lambda: anyio.to_thread.run_sync(noop),
         RUN_BLOCKING: lambda: run_blocking(noop),
         'fastapi_boundary Limiter("bench").run': lambda: BENCH_LIMITER.run(noop),
+        WITH_LIMIT: lambda: LIMITED.run(noop),
+        FAIL_AFTER: anyio_fail_after,
         "fastapi_boundary to_async(obj).noop()": lambda: proxy.noop(),
         STARLETTE: lambda: run_in_threadpool(noop),
         ASYNCER: lambda: asyncified(),
@@ -181,7 +202,8 @@ def run_calls(options: Options) -> tuple[list[str], bool]:
     anchor_us = statistics.median(rows.samples[ANCHOR]) * 1e6
     lines = [
         f"1. Per-call round trip of a no-op function (budget: run_blocking <= {CALL_BUDGET:.2f}x "
-        "anyio and below starlette's and asyncer's ratios)",
+        "anyio and below starlette's and asyncer's ratios; a limiter with a time limit <= "
+        f"{LIMIT_BUDGET:.2f}x anyio's fail_after around anyio)",
         f"   {options.calls:,} calls per side, every side once per repetition in shuffled order; "
         f"ratio = median over {options.calls // block} blocks of {block} calls of "
         "(median µs / anchor's median µs in that block)",
@@ -206,6 +228,11 @@ def run_calls(options: Options) -> tuple[list[str], bool]:
             ours < ratio_of[STARLETTE],
         ),
         (f"run_blocking {ours:.3f}x < asyncer {ratio_of[ASYNCER]:.3f}x", ours < ratio_of[ASYNCER]),
+        (
+            f"with a time limit {ratio_of[WITH_LIMIT]:.3f}x <= {LIMIT_BUDGET:.2f} x fail_after "
+            f"{ratio_of[FAIL_AFTER]:.3f}x",
+            ratio_of[WITH_LIMIT] <= LIMIT_BUDGET * ratio_of[FAIL_AFTER],
+        ),
     ]
     lines.extend(f"   {text}  {verdict(ok)}" for text, ok in checks)
     return lines, all(ok for _, ok in checks)
@@ -512,6 +539,192 @@ def run_e2e(options: Options) -> tuple[list[str], bool]:
     return lines, ok
 
 
+# --- 4. cancel_on_disconnect: requests/s on and off ----------------------------------------
+
+DISCONNECT_VAR = "BENCH_THREADS_CANCEL_ON_DISCONNECT"
+DISCONNECT_MODULE = "bench_threads_disconnect_app"
+DISCONNECT_SOURCE = f'''\
+"""The app served for bench_threads.py section 4; {DISCONNECT_VAR} turns the option on."""
+
+import os
+
+from fastapi import FastAPI
+
+from fastapi_boundary import install
+
+app = FastAPI()
+
+
+@app.get("/cheap")
+async def cheap() -> dict[str, object]:
+    return {{"ok": True, "items": [1, 2, 3]}}
+
+
+install(app, check="off", cancel_on_disconnect=os.environ["{DISCONNECT_VAR}"] == "on")
+'''
+RPS_OFF = "(a) install(app)"
+RPS_ON = "(b) install(app, cancel_on_disconnect=True)"
+RPS_BUDGET = 0.85  # requests/s with the option on, at least this share of off (a cheap endpoint)
+ASGI_BUDGET = 1.35  # in-process µs per request with the option on, at most this many times off
+ASGI_SCOPE: dict[str, object] = {
+    "type": "http",
+    "asgi": {"version": "3.0", "spec_version": "2.3"},
+    "http_version": "1.1",
+    "method": "GET",
+    "scheme": "http",
+    "path": "/cheap",
+    "raw_path": b"/cheap",
+    "root_path": "",
+    "query_string": b"",
+    "headers": [(b"host", b"bench")],
+    "client": ("127.0.0.1", 1),
+    "server": ("127.0.0.1", 2),
+}
+
+
+def cheap_app(cancel_on_disconnect: bool) -> object:
+    from fastapi import FastAPI
+
+    from fastapi_boundary import install
+
+    app = FastAPI()
+
+    @app.get("/cheap")
+    async def cheap() -> dict[str, object]:
+        return {"ok": True, "items": [1, 2, 3]}
+
+    return install(app, check="off", cancel_on_disconnect=cancel_on_disconnect)
+
+
+async def asgi_request(app: Any) -> None:
+    """One GET through the app as a server would make it: the client stays to the end."""
+    done = anyio.Event()
+
+    async def receive() -> dict[str, object]:
+        await done.wait()  # as uvicorn: nothing more until the response is complete
+        return {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            done.set()
+
+    await app(dict(ASGI_SCOPE), receive, send)
+
+
+async def measure_asgi(options: Options) -> Rows:
+    apps = {RPS_OFF: cheap_app(False), RPS_ON: cheap_app(True)}
+    names = list(apps)
+    rng = random.Random(options.seed + 4)
+    rows = Rows()
+    for _ in range(300):
+        for app in apps.values():
+            await asgi_request(app)
+    gc.collect()
+    clock = time.perf_counter
+    for _ in range(options.asgi_requests):
+        rng.shuffle(names)
+        for name in names:
+            start = clock()
+            await asgi_request(apps[name])
+            rows.add(name, clock() - start)
+    return rows
+
+
+async def rps_round(base_url: str, options: Options) -> float:
+    """``rps_clients`` clients, one keep-alive connection each, ``rps_requests`` requests each."""
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    timeout = httpx.Timeout(REQUEST_TIMEOUT_S)
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        for _ in range(options.rps_requests):
+            (await client.get("/cheap")).raise_for_status()
+
+    async def connect(client: httpx.AsyncClient) -> None:
+        (await client.get("/cheap")).raise_for_status()
+
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base_url, limits=limits, timeout=timeout)
+            )
+            for _ in range(options.rps_clients)
+        ]
+        with anyio.fail_after(ROUND_TIMEOUT_S):
+            async with anyio.create_task_group() as group:  # connect outside the measurement
+                for client in clients:
+                    group.start_soon(connect, client)
+            start = time.perf_counter()
+            async with anyio.create_task_group() as group:
+                for client in clients:
+                    group.start_soon(client_loop, client)
+            elapsed = time.perf_counter() - start
+    return options.rps_clients * options.rps_requests / elapsed
+
+
+def run_rps(options: Options) -> tuple[list[str], bool]:
+    root = Path(tempfile.mkdtemp(prefix="bench_threads_rps_"))
+    (root / f"{DISCONNECT_MODULE}.py").write_text(DISCONNECT_SOURCE)
+    rows = Rows()
+    rng = random.Random(options.seed + 3)
+    started: dict[str, Server] = {}
+    try:
+        for label, flag in ((RPS_OFF, "off"), (RPS_ON, "on")):
+            started[label] = start_uvicorn(
+                root, DISCONNECT_MODULE, flag, {DISCONNECT_VAR: flag}, lifespan="on"
+            )
+        for server in started.values():
+            wait_ready(server)
+        order = list(started)
+        for rep in range(options.rps_rounds):
+            rng.shuffle(order)
+            for label in order:
+                gc.collect()
+                gc.disable()
+                try:
+                    rows.add(label, anyio.run(rps_round, started[label].base_url, options))
+                finally:
+                    gc.enable()
+            progress_count("requests/s", rep + 1, options.rps_rounds)
+    finally:
+        for server in started.values():
+            stop_server(server)
+        shutil.rmtree(root, ignore_errors=True)
+    ratios = rows.ratios(RPS_ON, RPS_OFF)
+    ratio = statistics.median(ratios)
+    passed = ratio >= RPS_BUDGET
+    asgi = anyio.run(measure_asgi, options, backend="asyncio")
+    block = max(1, options.asgi_requests // 10)
+    asgi_ratios = asgi.ratios(RPS_ON, RPS_OFF, block)
+    asgi_ratio = statistics.median(asgi_ratios)
+    off_us, on_us = (statistics.median(asgi.samples[name]) * 1e6 for name in (RPS_OFF, RPS_ON))
+    asgi_passed = asgi_ratio <= ASGI_BUDGET
+    lines = [
+        f"4. cancel_on_disconnect: requests/s of /cheap (async def, small JSON), FastAPI + uvicorn "
+        f"on 127.0.0.1; {options.rps_clients} clients x {options.rps_requests} requests per round "
+        f"(budget: on >= {RPS_BUDGET:.2f}x off)",
+        f"   {options.rps_rounds} rounds per variant, shuffled order; ratio = median of "
+        "per-round ratios; the load generator shares the 2 cores with the server",
+    ]
+    for label in (RPS_OFF, RPS_ON):
+        lines.append(
+            f"   {label:<48} {statistics.median(rows.samples[label]):8.0f} requests/s (median)"
+        )
+    lines.append(
+        f"   on / off {ratio:.3f}x (per round {spread(ratios)}) >= {RPS_BUDGET:.2f}x  "
+        f"{verdict(passed)}"
+    )
+    lines += [
+        f"   in process, no server: {options.asgi_requests:,} GETs of /cheap through the ASGI app "
+        "per side, interleaved; ratio = median over 10 blocks (budget: on <= "
+        f"{ASGI_BUDGET:.2f}x off)",
+        f"   {RPS_OFF:<48} {off_us:8.1f} µs/request (median)",
+        f"   {RPS_ON:<48} {on_us:8.1f} µs/request (median; +{on_us - off_us:.1f} µs)",
+        f"   on / off {asgi_ratio:.3f}x ({spread(asgi_ratios)}) <= {ASGI_BUDGET:.2f}x  "
+        f"{verdict(asgi_passed)}",
+    ]
+    return lines, passed and asgi_passed
+
+
 # --- report --------------------------------------------------------------------------------
 
 
@@ -530,16 +743,20 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     add("--e2e-requests", type=int, default=d.e2e_requests, help="3: requests per /cheap client")
     add("--e2e-blocking-clients", type=int, default=d.e2e_blocking_clients, help="3: /blocking")
     add("--e2e-sleep", type=float, default=d.e2e_sleep, help="3: seconds /blocking sleeps")
+    add("--rps-rounds", type=int, default=d.rps_rounds, help="4: rounds per variant")
+    add("--rps-clients", type=int, default=d.rps_clients, help="4: concurrent clients")
+    add("--rps-requests", type=int, default=d.rps_requests, help="4: requests per client")
+    add("--asgi-requests", type=int, default=d.asgi_requests, help="4: in-process requests")
     add(
         "--sections",
         default=",".join(map(str, d.sections)),
-        help="comma-separated sections to run (1,2,3); a partial run does not write the results",
+        help="comma-separated sections to run (1,2,3,4); a partial run does not write the results",
     )
     add("--seed", type=int, default=d.seed, help="seed of the shuffled orders")
     ns = parser.parse_args(argv)
     sections = tuple(sorted({int(part) for part in ns.sections.split(",") if part.strip()}))
-    if not set(sections) <= {1, 2, 3} or not sections:
-        parser.error("--sections takes numbers among 1, 2, 3")
+    if not set(sections) <= {1, 2, 3, 4} or not sections:
+        parser.error("--sections takes numbers among 1, 2, 3, 4")
     if ns.calls < 5000:
         parser.error("--calls must be at least 5000")
     if ns.burst_reps < 9:
@@ -558,6 +775,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         e2e_requests=ns.e2e_requests,
         e2e_blocking_clients=ns.e2e_blocking_clients,
         e2e_sleep=ns.e2e_sleep,
+        rps_rounds=ns.rps_rounds,
+        rps_clients=ns.rps_clients,
+        rps_requests=ns.rps_requests,
+        asgi_requests=ns.asgi_requests,
         sections=sections,
         seed=ns.seed,
     )
@@ -586,10 +807,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
         summary=f"{SUMMARY} Event loop: asyncio.",
     )
-    runners = {1: run_calls, 2: run_bursts, 3: run_e2e}
+    runners = {1: run_calls, 2: run_bursts, 3: run_e2e, 4: run_rps}
     results = [runners[number](options) for number in options.sections]
     passed = all(ok for _, ok in results)
-    complete = options.sections == (1, 2, 3)  # a partial run does not write the results
+    complete = options.sections == (1, 2, 3, 4)  # a partial run does not write the results
     publish(
         report(head, [section for section, _ in results], passed), RESULTS if complete else None
     )

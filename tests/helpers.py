@@ -8,19 +8,22 @@ never wrong.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib
 import inspect
 import os
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from importlib.metadata import version as anyio_version
 from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,3 +158,29 @@ NEEDS_DEPENDS_SCOPE = pytest.mark.skipif(
     "scope" not in inspect.signature(importlib.import_module("fastapi").Depends).parameters,
     reason="needs FastAPI >= 0.121: the example apps use Depends(scope=...)",
 )
+
+
+@contextlib.asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[tuple[str, int]]:
+    """Serve ``app`` with uvicorn on 127.0.0.1 (a free port) in a thread; yield (host, port).
+
+    For what needs a real server: a client that really disconnects.  The app runs on
+    uvicorn's own event loop in that thread, its lifespan included; stopping is bounded.
+    """
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", lifespan="on",
+        timeout_graceful_shutdown=5,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        await wait_until(lambda: server.started or not thread.is_alive(), "uvicorn to start")
+        assert server.started, "uvicorn failed to start"
+        yield "127.0.0.1", server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        await anyio.to_thread.run_sync(thread.join, WAIT)
+    assert not thread.is_alive(), f"uvicorn did not stop within {WAIT} s"

@@ -5,13 +5,18 @@ that blocks on a scarce resource (a DB pool checkout) while holding a
 thread can starve the requests that would release that resource: the
 deadlock of fastapi/fastapi#3205.  Wrapped, its setup waits for a token of
 the resource's own limiter (sized like the pool) instead of taking a shared
-thread, and its teardown never waits for any token at all.
+thread, under the limiter's time limit if it has one, and its teardown never
+waits for any token at all, nor has a time limit (it releases what the setup
+took: it runs to its end, shielded from cancellation).  A setup its caller
+abandoned (a time limit, a cancellation) is torn down when it finishes, in its
+own thread: what it took is given back even though no request will use it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, ParamSpec, TypeVar, overload
 
@@ -78,10 +83,34 @@ def offload_dependency(dependency: Callable[..., Any], *, limiter: Limiter | str
 
     if shape.shape is Shape.GENERATOR_FUNCTION:
         manager = contextlib.contextmanager(dependency)
+        qualname = display_name(dependency)
 
         async def offloaded_generator(**kwargs: Any) -> AsyncIterator[Any]:
             context = manager(**kwargs)
-            value = await capacity_of.run(context.__enter__)
+            lock = threading.Lock()
+            left = handed = False  # the caller stopped waiting; the setup's value was taken
+
+            def setup() -> Any:
+                nonlocal handed
+                value = context.__enter__()
+                with lock:
+                    if not left:
+                        handed = True
+                        return value
+                context.__exit__(None, None, None)  # abandoned: nobody else tears it down
+                return None
+
+            setup.__qualname__ = qualname  # what a time limit's error names
+            try:
+                value = await capacity_of.run(setup)
+            except BaseException:
+                with lock:
+                    left = True
+                    orphaned = handed  # set up, but its value never reached the caller
+                if orphaned:
+                    with anyio.CancelScope(shield=True):
+                        await _exit(context, None)
+                raise
             try:
                 yield value
             except BaseException as error:

@@ -10,7 +10,8 @@ Built on ``anyio.to_thread.run_sync``.  What it adds:
   offloads again to a limiter it already holds) runs on a reserved token
   instead of waiting for a token its own caller is holding;
 - cancellation chosen per limiter or function, and a cooperative check for
-  long loops; contextvars copied in, and copied back on request.
+  long loops; a time limit per limiter (see ``time_limits``);
+- contextvars copied in, and copied back on request.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import inspect
 import logging
-import threading
 import types
 import weakref
 from asyncio import _get_running_loop as _running_asyncio_loop
@@ -39,6 +38,14 @@ from .._common.declarations import BLOCKING_ATTR, LAYER_LIMITER_ATTR
 from .._common.errors import LimiterError, OffloadError
 from .._common.modes import Mode, Shape, shape_of
 from .._common.sites import Site, caller_site, display_name, site_of
+from .offload_checks import (
+    ASYNC_CODE,
+    BUILTIN,
+    BlockingOptions,
+    checked_options,
+    options_of,
+)
+from .time_limits import Abandonable, check_timeout, run_with_time_limit
 
 # anyio marks the running async library in sniffio's variable when sniffio is installed
 _async_library: contextvars.ContextVar[str | None] | None
@@ -127,9 +134,11 @@ class Limiter:
     for a connection while holding a thread).
     ``"default"`` is anyio's default thread limiter, shared with FastAPI's
     ``def`` endpoints and dependencies.  ``abandon_on_cancel`` lets a
-    cancelled caller stop waiting for the thread (which runs on);
-    ``copy_context_back`` copies contextvars set in the worker back to the
-    caller.
+    cancelled caller stop waiting for the thread (which runs on, holding its
+    token); ``timeout`` (seconds) is the longest a caller waits for a call,
+    token and thread together: then it gets ``OffloadTimeoutError`` and the
+    thread is abandoned (see ``time_limits``); ``copy_context_back`` copies
+    contextvars set in the worker back to the caller.
     """
 
     def __init__(
@@ -140,6 +149,7 @@ class Limiter:
         pool: object = None,
         abandon_on_cancel: bool = False,
         copy_context_back: bool = False,
+        timeout: float | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise LimiterError(f"a limiter needs a non-empty name; got {name!r}")
@@ -151,6 +161,12 @@ class Limiter:
                 f"when the app starts. Fix: install(app, threads=N), or declare a limiter of "
                 f"your own: Limiter('name', size=N)."
             )
+        if name == "default" and timeout is not None:
+            raise LimiterError(
+                f"Limiter('default', timeout={timeout!r}): the default limiter is declared by "
+                f"the library. Fix: install(app, thread_timeout={timeout!r}), or declare a "
+                f"limiter of your own: Limiter('name', size=N, timeout={timeout!r})."
+            )
         self.name = name
         self._holding = frozenset({name})
         self._cached: tuple[weakref.ref[Any], anyio.CapacityLimiter] | None = None
@@ -159,9 +175,13 @@ class Limiter:
             size = self.pool_capacity or 40
         self._size = self.declared_size = check_size(size, f"Limiter({name!r}) size")
         self._warn_if_larger_than_pool()
-        self.abandon_on_cancel = abandon_on_cancel
-        self.copy_context_back = copy_context_back
+        self._abandon = bool(abandon_on_cancel)
+        self._copy_back = bool(copy_context_back)
         self.site: Site = caller_site()
+        self._timeout = self.declared_timeout = check_timeout(timeout, f"Limiter({name!r}) timeout")
+        self.timeout_site = self.site
+        self._plain = True  # no option to combine: the hot path
+        self._update()
         previous = _declared.get(name)
         # The same declaration run again (a module reload, a parametrized test) replaces it.
         if previous is not None and name != "default" and previous.site != self.site:
@@ -172,7 +192,49 @@ class Limiter:
         _declared[name] = self
 
     def __repr__(self) -> str:
-        return f"Limiter({self.name!r}, size={self.size})"
+        limit = f", timeout={self._timeout:g}" if self._timeout is not None else ""
+        return f"Limiter({self.name!r}, size={self.size}{limit})"
+
+    def _update(self) -> None:
+        self._plain = not (self._abandon or self._copy_back or self._timeout is not None)
+
+    @property
+    def abandon_on_cancel(self) -> bool:
+        """Whether a cancelled caller leaves at once (its thread runs on, holding its token)."""
+        return self._abandon
+
+    @abandon_on_cancel.setter
+    def abandon_on_cancel(self, value: bool) -> None:
+        self._abandon = bool(value)
+        self._update()
+
+    @property
+    def copy_context_back(self) -> bool:
+        """Whether contextvars the worker sets are copied back to the caller when it returns."""
+        return self._copy_back
+
+    @copy_context_back.setter
+    def copy_context_back(self, value: bool) -> None:
+        self._copy_back = bool(value)
+        self._update()
+
+    @property
+    def timeout(self) -> float | None:
+        """The longest a caller waits for a call, in seconds (``None``: no limit).
+
+        Setting it records where, for the error raised at the limit.
+        """
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self.set_timeout(value, caller_site())
+
+    def set_timeout(self, value: float | None, site: Site, what: str = "") -> None:
+        """Set the time limit, remembering ``site`` as where it was set (``what`` names it)."""
+        self._timeout = check_timeout(value, what or f"Limiter({self.name!r}).timeout")
+        self.timeout_site = site
+        self._update()
 
     @property
     def size(self) -> int:
@@ -242,31 +304,35 @@ class Limiter:
         """Run the sync ``func(*args, **kwargs)`` in a worker thread under this limiter."""
         if (
             type(func) is types.FunctionType
-            and not func.__code__.co_flags & _ASYNC_CODE
+            and not func.__code__.co_flags & ASYNC_CODE
             and not func.__dict__
         ):
             options = None  # a plain, unmarked sync function: decided inline
         else:
-            options = _checked_options(func)
+            options = checked_options(func)
         held = _held.get()
-        if options is None and not held and not (self.copy_context_back or self.abandon_on_cancel):
+        if options is None and self._plain and not held:
             # the common case, with nothing to combine: the hot path of every offload
             token = _held.set(self._holding)
             try:
                 return await run_sync_in_thread(
                     functools.partial(func, **kwargs) if kwargs else func,
                     *args,
-                    abandon_on_cancel=self.abandon_on_cancel,
                     limiter=self._capacity(),
                 )
             finally:
                 _held.reset(token)
-        abandon = self.abandon_on_cancel or (options is not None and options.abandon_on_cancel)
-        copy_back = self.copy_context_back or (options is not None and options.copy_context_back)
+        abandon = self._abandon or (options is not None and options.abandon_on_cancel)
+        copy_back = self._copy_back or (options is not None and options.copy_context_back)
         if held and self.name not in held:
             _check_order(held, self.name)
         call: Callable[..., T] = functools.partial(func, **kwargs) if kwargs else func
-        abandonable: _Abandonable | None = None
+        limit = self._timeout
+        if limit is not None:
+            return await self._run_with_time_limit(
+                func, call, args, held, abandon, copy_back, limit
+            )
+        abandonable: Abandonable | None = None
         if self.name in held:
             # A caller that is a worker holding one of this limiter's tokens, waiting for us,
             # would deadlock if we waited for a token too: take a reserved one instead.
@@ -274,7 +340,7 @@ class Limiter:
         elif abandon:
             # The caller may leave when cancelled, the thread may not: the token is taken for
             # the thread and given back when the thread ends, never when the caller leaves.
-            abandonable = _Abandonable(call, self._capacity())
+            abandonable = Abandonable(call, self._capacity())
             await abandonable.acquire()
             call, capacity = abandonable, anyio.CapacityLimiter(1)
         else:
@@ -287,11 +353,7 @@ class Limiter:
                 return await run_sync_in_thread(
                     call, *args, abandon_on_cancel=abandon, limiter=capacity
                 )
-            context = contextvars.copy_context()
-            if _async_library is not None:
-                # The copy carries the loop's "running asyncio/trio" mark: without clearing
-                # it, anyio.run or asyncio.run in the worker would think a loop runs there.
-                context.run(_async_library.set, None)
+            context = _worker_context()
             result: T = await run_sync_in_thread(
                 context.run, call, *args, abandon_on_cancel=abandon, limiter=capacity
             )
@@ -301,6 +363,47 @@ class Limiter:
                 abandonable.leave()
         _copy_back(context)
         return result
+
+    async def _run_with_time_limit(
+        self,
+        func: object,
+        call: Callable[..., T],
+        args: tuple[Any, ...],
+        held: frozenset[str],
+        abandon: bool,
+        copy_back: bool,
+        limit: float,
+    ) -> T:
+        """`Limiter.run` under this limiter's time limit (``time_limits.run_with_time_limit``)."""
+        context = _worker_context() if copy_back else None
+        token = _held.set(self._holding if not held else held | self._holding)
+        try:
+            result = await run_with_time_limit(
+                call,
+                args,
+                function=func,
+                limiter=self.name,
+                capacity=None if self.name in held else self._capacity(),
+                abandon=abandon,
+                limit=limit,
+                declared_at=self.timeout_site,
+                context_run=context.run if context is not None else None,
+            )
+        finally:
+            _held.reset(token)
+        if context is not None:
+            _copy_back(context)
+        return result
+
+
+def _worker_context() -> contextvars.Context:
+    """A copy of the caller's context for a worker whose changes are copied back."""
+    context = contextvars.copy_context()
+    if _async_library is not None:
+        # The copy carries the loop's "running asyncio/trio" mark: without clearing
+        # it, anyio.run or asyncio.run in the worker would think a loop runs there.
+        context.run(_async_library.set, None)
+    return context
 
 
 def _copy_back(context: contextvars.Context) -> None:
@@ -329,144 +432,7 @@ def _check_order(held: frozenset[str], name: str) -> None:
             _orders[(outer, name)] = site
 
 
-_PENDING, _RUNNING, _DONE, _WITHDRAWN = range(4)
-
-
-class _Abandonable:
-    """A call its caller may abandon: it holds its limiter token until its thread ends.
-
-    The token is borrowed on behalf of this object, not the caller's task; the
-    thread gives it back when the call returns (through the event loop: a
-    ``CapacityLimiter`` is not thread-safe), or the caller does if the thread
-    never started the call.
-    """
-
-    __slots__ = ("call", "capacity", "lock", "notify", "released", "state")
-
-    def __init__(self, call: Callable[..., Any], capacity: anyio.CapacityLimiter) -> None:
-        self.call = call
-        self.capacity = capacity
-        self.lock = threading.Lock()
-        self.state = _PENDING
-        self.released = False
-        loop = _running_asyncio_loop()
-        self.notify: Callable[[Callable[[], None]], object]
-        if loop is not None:
-            self.notify = loop.call_soon_threadsafe
-        else:
-            import trio.lowlevel  # anyio's only other backend
-
-            self.notify = trio.lowlevel.current_trio_token().run_sync_soon
-
-    async def acquire(self) -> None:
-        await self.capacity.acquire_on_behalf_of(self)
-
-    def __call__(self, *args: Any) -> Any:  # in the worker thread
-        with self.lock:
-            if self.state != _PENDING:
-                return None  # withdrawn before it started: its caller has gone
-            self.state = _RUNNING
-        try:
-            return self.call(*args)
-        finally:
-            with self.lock:
-                self.state = _DONE
-            with contextlib.suppress(Exception):  # a loop that has closed holds no tokens
-                self.notify(self.release)
-
-    def release(self) -> None:  # on the event loop
-        if not self.released:
-            self.released = True
-            self.capacity.release_on_behalf_of(self)
-
-    def leave(self) -> None:
-        """The caller is done waiting: give the token back unless the thread still runs."""
-        with self.lock:
-            if self.state == _PENDING:
-                self.state = _WITHDRAWN
-            running = self.state == _RUNNING
-        if not running:
-            self.release()
-
-
 DEFAULT_LIMITER = Limiter("default")
-
-
-@dataclass(frozen=True)
-class BlockingOptions:
-    """What ``@blocking(...)`` declared about a function."""
-
-    limiter: Limiter | str | None = None
-    abandon_on_cancel: bool = False
-    copy_context_back: bool = False
-
-
-def _options_of(func: Callable[..., Any]) -> BlockingOptions | None:
-    target = getattr(func, "__func__", func)  # bound methods carry their function's marks
-    options = getattr(target, BLOCKING_ATTR, None)
-    return options if isinstance(options, BlockingOptions) else None
-
-
-# what an offload refuses: async code, and generators (only the generator object would be
-# created in the thread; its body would run on the loop as the caller iterates it)
-_ASYNC_CODE = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_GENERATOR
-_PLAIN = (types.FunctionType, types.MethodType)
-_BUILTIN = (types.BuiltinFunctionType, types.BuiltinMethodType)  # C functions are never async
-
-
-def _checked_options(func: object) -> BlockingOptions | None:
-    """Refuse what cannot be offloaded; return the function's ``@blocking`` options.
-
-    The common cases (a plain function, a bound method, a C function) are
-    decided by type and by reading the function's ``__dict__``: ``getattr``
-    with a default on a missing attribute costs an exception each time.
-    """
-    kind = type(func)
-    if kind is types.FunctionType:  # the hottest case first, with the fewest lookups
-        if func.__code__.co_flags & _ASYNC_CODE:  # type: ignore[attr-defined]
-            _check_offloadable(func)
-        marks = func.__dict__
-        if not marks:
-            return None
-        if "__wrapped__" in marks:
-            _check_offloadable(func)
-        found = marks.get(BLOCKING_ATTR)
-        return found if isinstance(found, BlockingOptions) else None
-    if kind in _BUILTIN:
-        return None  # time.sleep, os.stat ...: sync, and they carry no options
-    target = func.__func__ if kind is types.MethodType else func  # type: ignore[attr-defined]
-    if type(target) is not types.FunctionType:
-        _check_offloadable(func)
-        return _options_of(func)  # type: ignore[arg-type]
-    attributes = target.__dict__
-    if target.__code__.co_flags & _ASYNC_CODE or "__wrapped__" in attributes:
-        _check_offloadable(func)
-    options = attributes.get(BLOCKING_ATTR)
-    return options if isinstance(options, BlockingOptions) else None
-
-
-def _check_offloadable(func: object) -> None:
-    if inspect.iscoroutine(func) or inspect.isawaitable(func):
-        given = f"{type(func).__name__} {func!r}"
-        raise OffloadError(fixes.offload_given_call_result("run_blocking", given) + ".")
-    if not callable(func):
-        raise OffloadError(f"run_blocking() needs a sync callable; got {type(func).__name__}")
-    shape = shape_of(func)
-    if shape.shape in (Shape.COROUTINE_FUNCTION, Shape.ASYNC_GENERATOR_FUNCTION):
-        kind = "an async def" if shape.shape is Shape.COROUTINE_FUNCTION else "an async generator"
-        raise OffloadError(
-            fixes.offload_given_async(
-                "run_blocking", display_name(func), site_of(shape.target), kind
-            )
-            + "."
-        )
-    if shape.shape is Shape.GENERATOR_FUNCTION:
-        raise OffloadError(
-            fixes.offload_given_generator(
-                "run_blocking()", display_name(func), site_of(shape.target)
-            )
-            + "."
-        )
 
 
 def resolve_limiter(spec: Limiter | str | None, func: object = None) -> Limiter:
@@ -474,7 +440,7 @@ def resolve_limiter(spec: Limiter | str | None, func: object = None) -> Limiter:
     if isinstance(spec, Limiter):
         return spec
     if spec is None and func is not None:
-        options = _options_of(func)  # type: ignore[arg-type]
+        options = options_of(func)  # type: ignore[arg-type]
         if options is not None and options.limiter is not None:
             return resolve_limiter(options.limiter)
         owner = getattr(func, "__self__", None)
@@ -508,13 +474,11 @@ async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwarg
     if (
         (
             kind is types.FunctionType
-            and not func.__code__.co_flags & _ASYNC_CODE
+            and not func.__code__.co_flags & ASYNC_CODE
             and not func.__dict__
         )
-        or kind in _BUILTIN
-    ) and not (
-        _held.get() or DEFAULT_LIMITER.copy_context_back or DEFAULT_LIMITER.abandon_on_cancel
-    ):
+        or kind in BUILTIN
+    ) and (DEFAULT_LIMITER._plain and not _held.get()):
         # The hottest path (a plain unmarked function or a C function, not nested): every
         # call layer between the caller and anyio delays the worker's start (the GIL).
         token = _held.set(DEFAULT_LIMITER._holding)
@@ -522,7 +486,6 @@ async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwarg
             return await run_sync_in_thread(
                 functools.partial(func, **kwargs) if kwargs else func,
                 *args,
-                abandon_on_cancel=DEFAULT_LIMITER.abandon_on_cancel,
                 limiter=DEFAULT_LIMITER._capacity(),
             )
         finally:
@@ -606,10 +569,14 @@ def check_cancelled() -> None:
 
 
 def reset_sizes() -> None:
-    """Every declared limiter back to its declared size, nesting orders forgotten (tests' reset)."""
+    """Every declared limiter back to its declared size and time limit, nesting orders forgotten.
+
+    The tests' reset, between tests.
+    """
     _orders.clear()
     for limiter in _declared.values():
         limiter._size = limiter.declared_size
+        limiter.set_timeout(limiter.declared_timeout, limiter.site)
 
 
 def limiter_statistics() -> list[LimiterStatistics]:

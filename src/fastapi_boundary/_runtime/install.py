@@ -17,6 +17,7 @@ an app that is being adopted, must never be the reason an app does not start.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,11 +30,18 @@ from .._audit.enforcement import CheckMode, explicit_mode
 from .._audit.render import render_table
 from .._common.config import BoundaryConfig, load_config
 from .._common.declarations import INSTALLED_ATTR, MONITOR_ATTR
-from .._common.errors import BoundaryError, BoundaryViolationsError, LimiterError
+from .._common.errors import (
+    BoundaryError,
+    BoundaryViolationsError,
+    LimiterError,
+    ProcessPoolError,
+)
 from .._common.modules import loaded_module
 from .._common.policy import policy_problem
 from .._common.sites import app_name, caller_site
+from .._offload.cpu_backend import CpuBackend, check_cpu_backend, use_cpu_backend
 from .._offload.threads import DEFAULT_LIMITER, Limiter, check_size, resolve_limiter
+from .._offload.time_limits import check_timeout
 
 if TYPE_CHECKING:
     from .monitor import MonitorConfig
@@ -59,6 +67,21 @@ def _sizes(threads: int | None, limiters: Mapping[str, int] | None) -> dict[Limi
         for name, size in limiters.items():
             sizes[resolve_limiter(name)] = check_size(size, f"install(limiters={{{name!r}: ...}})")
     return sizes
+
+
+def _add_disconnect_middleware(app: Any) -> None:
+    """Add `CancelOnDisconnect` once, outermost of the app's own middleware."""
+    from .disconnects import CancelOnDisconnect
+
+    if any(getattr(entry, "cls", None) is CancelOnDisconnect for entry in app.user_middleware):
+        return
+    if getattr(app, "middleware_stack", None) is not None:
+        raise BoundaryError(
+            f"install(cancel_on_disconnect=True) on {app_name(app)}, which has started "
+            "serving: its middleware is built already. "
+            "Fix: call install(app, ...) before the app starts serving."
+        )
+    app.add_middleware(CancelOnDisconnect)
 
 
 def _check_reinstall(app: Any, first: object, monitor_config: MonitorConfig | None) -> None:
@@ -103,9 +126,12 @@ def install(
     check: CheckMode | None = None,
     threads: int | None = None,
     limiters: Mapping[str, int] | None = None,
-    processes: int | None = None,
+    processes: int | CpuBackend | None = None,
     monitor: MonitorConfig | Mapping[str, Any] | bool | None = None,
     config: BoundaryConfig | None = None,
+    thread_timeout: float | None = None,
+    cancel_on_disconnect: bool = False,
+    process_timeout: float | None = None,
 ) -> AppT:
     """Wire the library into ``app``; returns the app so it can wrap a constructor call.
 
@@ -119,11 +145,20 @@ def install(
     ``def`` endpoints and dependencies; anyio's default is 40); ``limiters``
     sizes declared limiters by name.  ``processes`` sizes the worker pool of
     ``run_cpu`` and starts it with the app; either way the pool is shut down
-    when the app stops.  ``monitor`` runs the production monitor for the
-    app's life: a `MonitorConfig`, a mapping of its fields, or ``True`` for
-    the defaults (no middleware: requests pay nothing for it).
-    Installing twice is a no-op, unless the second call asks for a monitor
-    configured differently: that raises `BoundaryError` naming the first call.
+    when the app stops.  It may instead be a `CpuBackend` (a `ProcessPool`,
+    a worker queue): ``run_cpu`` sends its calls there for the app's life,
+    and its ``shutdown()`` runs when the app stops.  ``monitor`` runs the
+    production monitor for the app's life: a `MonitorConfig`, a mapping of
+    its fields, or ``True`` for the defaults (no middleware: requests pay nothing for it).
+    ``thread_timeout`` is the default limiter's time limit in seconds (see
+    docs/timeouts.md; declared limiters take ``Limiter(..., timeout=...)``).
+    ``cancel_on_disconnect`` cancels a request's work when its client goes
+    away (`CancelOnDisconnect` middleware; off, requests pay nothing for it).
+    ``process_timeout`` is the time limit of ``run_cpu``'s default pool in
+    seconds (default 60; see docs/offloading.md), named in its errors.
+    Installing twice is a no-op (but ``cancel_on_disconnect=True`` adds its
+    middleware once), unless the second call asks for a monitor configured
+    differently: that raises `BoundaryError` naming the first call.
     """
     router = getattr(app, "router", None)
     if router is None or not hasattr(router, "lifespan_context"):
@@ -139,10 +174,22 @@ def install(
     if check is not None and problem is not None:
         raise BoundaryError(problem)
     sizes = _sizes(threads, limiters)
-    if processes is not None:
+    installed_at = caller_site()
+    thread_limit = check_timeout(thread_timeout, "install(thread_timeout=...)")
+    process_limit = check_timeout(process_timeout, "install(process_timeout=...)", ProcessPoolError)
+    if not isinstance(cancel_on_disconnect, bool):
+        raise BoundaryError(
+            f"install(cancel_on_disconnect=...) takes True or False; got "
+            f"{cancel_on_disconnect!r}. Fix: install(app, cancel_on_disconnect=True)."
+        )
+    backend: CpuBackend | None = None
+    pool_size: int | None = None
+    if isinstance(processes, int) and not isinstance(processes, bool):
         from .._offload.process_pool import check_size
 
-        check_size(processes)  # an error now; the pool is resized when the app starts
+        pool_size = check_size(processes)  # an error now; resized when the app starts
+    elif processes is not None:
+        backend = check_cpu_backend(processes, "install(processes=...)")
     monitor_config = None
     if monitor is not None and monitor is not False:
         from .monitor import MonitorConfig  # imported by apps that use it only
@@ -154,6 +201,8 @@ def install(
             "starts with the app's lifespan, which has run already. "
             "Fix: call install(app, ...) before the app starts serving."
         )
+    if cancel_on_disconnect:
+        _add_disconnect_middleware(app)
     first = getattr(app, _INSTALLED, None)
     if first:  # installed already: the same monitor again is a no-op, another one an error
         _check_reinstall(app, first, monitor_config)
@@ -171,6 +220,8 @@ def install(
     async def lifespan(lifespan_app: Any) -> AsyncIterator[Any]:
         for limiter, size in sizes.items():
             limiter.size = size
+        if thread_timeout is not None:
+            DEFAULT_LIMITER.set_timeout(thread_limit, installed_at, "install(thread_timeout=...)")
         if mode != "off":
             report = check_app(app, config=start_up_config)
             if verdict(report, "strict"):
@@ -183,10 +234,22 @@ def install(
                 logger.warning(
                     "boundary violations found at start-up:\n%s", render_table(report, quiet=True)
                 )
-        if processes is not None:
+        if process_limit is not None:
             from .._offload.process_pool import default_process_pool
 
-            default_process_pool().resize(processes)
+            default_process_pool().set_timeout(
+                process_limit, installed_at, "install(process_timeout=...)"
+            )
+        previous_backend: CpuBackend | None = None
+        if backend is not None:
+            previous_backend = use_cpu_backend(backend)
+            start = getattr(backend, "start", None)  # a ProcessPool: its workers start now
+            if start is not None and inspect.iscoroutinefunction(start):
+                await start()
+        elif pool_size is not None:
+            from .._offload.process_pool import default_process_pool
+
+            default_process_pool().resize(pool_size)
             await default_process_pool().start()
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -195,12 +258,17 @@ def install(
                 state = await stack.enter_async_context(inner(lifespan_app))
                 yield state
         finally:
+            if backend is not None:
+                try:
+                    await backend.shutdown()
+                finally:
+                    use_cpu_backend(previous_backend)
             # the pool exists only if something imported it: never import it just to stop it
             processes_module = loaded_module("fastapi_boundary._offload.process_pool")
             if processes_module is not None:
                 await processes_module.default_process_pool().shutdown()
 
     router.lifespan_context = lifespan
-    setattr(app, _INSTALLED, caller_site())  # where, for a second install's error
+    setattr(app, _INSTALLED, installed_at)  # where, for a second install's error
     setattr(app, _MONITOR, monitor_)
     return app
