@@ -244,10 +244,18 @@ class GuardPlugin:
         owned = "boundary_guard" in getattr(item, "fixturenames", ())
         caught = recorder.detections[before:]
         if caught and self.mode == "strict" and not owned and not self.update:
-            # An app that turned the error into a 500 must not hide it.
+            # An app that turned the error into a 500 must not hide it, nor the first
+            # detection the others of the test.
             from ._common.errors import BlockingCallError
 
-            raise BlockingCallError(detection.format_message(caught[0]), detection=caught[0])
+            message = detection.format_message(caught[0])
+            others = list(dict.fromkeys(detection.format_message(d) for d in caught[1:]))
+            others = [other for other in others if other != message]
+            if others:
+                message += f"\nand {len(others)} more in this test:\n" + "\n".join(
+                    f"- {other}" for other in others
+                )
+            raise BlockingCallError(message, detection=caught[0])
         return result
 
     @pytest.hookimpl(wrapper=True)
@@ -287,23 +295,14 @@ class GuardPlugin:
         if not (recorder.detections or recorder.exempted or self.stale or self.update):
             return
         terminalreporter.section("fastapi-boundary guard")
-        counts = recorder.counts
-        firsts: dict[tuple[str, str | None], Detection] = {}
-        for detection in recorder.detections:
-            firsts.setdefault(detection.key, detection)
-        if firsts:
-            write(f"blocking work on the event loop ({self.mode}): {len(firsts)} distinct")
-        for key, detection in firsts.items():
-            where = ", ".join(
-                part
-                for part in (
-                    str(detection.site) if detection.site else None,
-                    detection.route,
-                    detection.layer,
-                )
-                if part
+        causes = recorder.causes()
+        if causes:
+            write(
+                f"blocking work on the event loop ({self.mode}): {len(causes)} distinct, "
+                "one line per fake-async function and blocking call"
             )
-            write(f"  {detection.blocking} ({detection.category}) x{counts[key]}: {where}")
+        for cause in causes:
+            write(f"  {cause.describe()}")
         if recorder.exempted:
             write(f"exempted: {len(recorder.exempted)} call(s)")
         if self.update and self.baseline is not None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 
 from fastapi_boundary import AsyncRepository, install
@@ -121,6 +121,34 @@ def test_a_stall_in_a_mounted_app_is_labelled_with_the_mount_and_its_route(mount
     expected = f"GET {mount}/items/{{item_id}}"
     with TestClient(app) as client:
         assert client.get(f"{path}/items/4").json() == 4
+        wait_for(lambda: expected in routes_of(metrics, "boundary.loop.stall"))
+    assert "GET /items/{item_id}" not in routes_of(metrics, "boundary.loop.stall")
+    assert routes_of(metrics, "boundary.step.blocking") == {expected}
+
+
+def test_a_stall_in_an_included_router_is_labelled_with_the_full_template() -> None:
+    """FastAPI >= 0.165 keeps ``scope["route"]`` the router's own route (``/items/{item_id}``)
+    and serves it through an effective context with the prefixes: the label has them."""
+    metrics: list[Metric] = []
+    app = FastAPI()
+    inner = APIRouter()
+
+    @app.get("/items/{item_id}")
+    async def top_level(item_id: int) -> int:  # the same template, at the top level
+        return item_id
+
+    @inner.get("/items/{item_id}")
+    async def included(item_id: int) -> int:
+        time.sleep(0.2)  # blocks the loop: a stall
+        return await SlowRepository().get(item_id)  # and a slow step
+
+    outer = APIRouter()
+    outer.include_router(inner, prefix="/shop")
+    app.include_router(outer, prefix="/v1")
+    monitored(app, metrics)
+    expected = "GET /v1/shop/items/{item_id}"
+    with TestClient(app) as client:
+        assert client.get("/v1/shop/items/4").json() == 4
         wait_for(lambda: expected in routes_of(metrics, "boundary.loop.stall"))
     assert "GET /items/{item_id}" not in routes_of(metrics, "boundary.loop.stall")
     assert routes_of(metrics, "boundary.step.blocking") == {expected}

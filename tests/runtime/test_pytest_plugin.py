@@ -101,7 +101,13 @@ def test_ini_key_opts_in_and_warn_mode_passes(project: pytest.Pytester) -> None:
     result.assert_outcomes(passed=5)
     output = result.stdout.str()
     assert "blocking work on the event loop (warn): 2 distinct" in output
-    assert "time.sleep (sleep) x2: app.py:8, GET /items/{item_id}" in output
+    assert (
+        "app.read_item (app.py:6) calls time.sleep (sleep) at app.py:8 x2; "
+        "routes: GET /items/{item_id}"
+    ) in output
+    assert (
+        "test_app.test_async_body (test_app.py:17) calls time.sleep (sleep) at test_app.py:19 x1"
+    ) in output
 
 
 def test_marker_allows_and_stale_marker_fails(pytester: pytest.Pytester) -> None:
@@ -200,8 +206,8 @@ def test_baseline_workflow(project: pytest.Pytester) -> None:
     written.assert_outcomes(passed=5)
     baseline = json.loads((project.path / "boundary-baseline.json").read_text())
     assert baseline["version"] == 1
-    names = sorted(row["name"] for row in baseline["exemptions"])
-    assert names == ["time.sleep"]
+    rows = sorted((row["name"], row["function"]) for row in baseline["exemptions"])
+    assert rows == [("time.sleep", "app.read_item"), ("time.sleep", "test_app.test_async_body")]
     assert "baseline written" in written.stdout.str()
 
     # the whole suite now passes in strict mode with the baseline
@@ -217,7 +223,7 @@ def test_baseline_workflow(project: pytest.Pytester) -> None:
     assert stale.ret == pytest.ExitCode.TESTS_FAILED
     output = stale.stdout.str()
     assert "stale exemptions (never fired" in output
-    assert "time.sleep (baseline boundary-baseline.json" in output
+    assert "time.sleep from app.read_item (baseline boundary-baseline.json" in output
 
     rewritten = project.runpytest_subprocess("-p", "no:cacheprovider", "--update-baseline")
     rewritten.assert_outcomes(passed=5)
@@ -299,3 +305,145 @@ def test_strict_covers_trio_tests(pytester: pytest.Pytester) -> None:
     assert "blocking call time.sleep (sleep) on the event loop thread at test_trio.py:7" in (
         result.stdout.str()
     )
+
+
+SHARED = """
+import time
+from fastapi import FastAPI
+
+app = FastAPI()
+
+def load(key: int) -> int:
+    time.sleep(0.001)  # a shared repository line
+    return key
+
+@app.get("/a/{key}")
+async def first(key: int):
+    return load(key)
+
+@app.get("/b/{key}")
+async def first_again(key: int):
+    return await first(key)
+
+@app.get("/c/{key}")
+async def second(key: int):
+    return load(key)
+
+@app.get("/d/{key}")
+async def twice(key: int):
+    time.sleep(0.001)
+    with open(__file__) as source:
+        source.read()
+    return key
+"""
+
+SHARED_TESTS = """
+from fastapi.testclient import TestClient
+from app import app
+
+def test_first():
+    with TestClient(app) as client:
+        client.get("/a/1")
+        client.get("/b/1")
+
+def test_second():
+    with TestClient(app) as client:
+        client.get("/c/1")
+
+def test_twice():
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.get("/a/1")
+        client.get("/d/1")
+"""
+
+
+def test_the_summary_names_each_fake_async_function_with_its_routes(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(app=SHARED, test_app=SHARED_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--boundary=warn")
+    result.assert_outcomes(passed=3)
+    output = result.stdout.str()
+    assert "blocking work on the event loop (warn): 4 distinct" in output
+    assert (
+        "app.first (app.py:10) calls time.sleep (sleep) at app.py:7 x3; "
+        "routes: GET /a/{key}, GET /b/{key}"
+    ) in output
+    assert (
+        "app.second (app.py:18) calls time.sleep (sleep) at app.py:7 x1; routes: GET /c/{key}"
+    ) in output
+    assert "app.twice (app.py:22) calls time.sleep (sleep) at app.py:24 x1" in output
+    assert "app.twice (app.py:22) calls builtins.open (file) at app.py:25 x1" in output
+
+
+def test_strict_lists_every_blocking_call_of_the_failed_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(app=SHARED, test_app=SHARED_TESTS)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--boundary=strict", "-k", "twice"
+    )
+    result.assert_outcomes(failed=1, deselected=2)
+    output = result.stdout.str()
+    # the app turned each error into a 500: the test fails after, naming every one
+    assert "blocking call time.sleep (sleep) on the event loop thread at app.py:7" in output
+    assert "and 1 more in this test:" in output
+    assert "- blocking call time.sleep (sleep) on the event loop thread at app.py:24" in output
+
+
+def test_a_baseline_entry_never_covers_another_function(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nboundary = strict\nboundary_baseline = boundary-baseline.json\n")
+    only_first = SHARED_TESTS.replace('client.get("/c/1")', "pass")
+    pytester.makepyfile(app=SHARED, test_app=only_first)
+    pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--update-baseline", "-k", "not twice"
+    ).assert_outcomes(passed=2, deselected=1)
+    # the same call, reached from another async function, is new: it fails
+    pytester.makepyfile(test_app=SHARED_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-k", "not twice")
+    result.assert_outcomes(passed=1, failed=1)
+    assert "FAILED test_app.py::test_second" in result.stdout.str()
+
+
+HOSTILE_CONFTEST = """
+import pytest
+
+
+class LibraryError(Exception):
+    pass
+
+
+class Raising:  # a class attribute whose descriptor raises the library's own error
+    def __get__(self, obj, owner):
+        raise LibraryError("numpy is not installed")
+
+
+class Lazy:  # an attribute read imports the module it stands for
+    def __getattr__(self, name):
+        import tabnanny
+
+        return getattr(tabnanny, name)
+
+
+class Host:
+    raising = Raising()
+    lazy = Lazy()
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+"""
+
+
+def test_warn_starts_beside_libraries_whose_attributes_raise(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(conftest=HOSTILE_CONFTEST, app=APP, test_app=TESTS)
+    pytester.makepyfile(
+        test_imports="""
+        import sys
+
+        def test_nothing_was_imported():
+            assert "tabnanny" not in sys.modules
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--boundary=warn")
+    result.assert_outcomes(passed=6)
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()

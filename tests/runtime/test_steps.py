@@ -24,7 +24,7 @@ from typing import Any
 import aiosqlite
 import anyio
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
@@ -392,6 +392,66 @@ def test_async_endpoints_and_dependencies_are_timed_when_asked(caught: list[Dete
     assert caught[0].site is not None
     assert caught[0].site.line == line_of(current_user, "time.sleep")
     assert caught[1].route == "GET /me"
+
+
+def test_endpoints_of_included_routers_are_timed(caught: list[Detection]) -> None:
+    """FastAPI >= 0.165 serves an included router's routes through effective contexts of their
+    own: those are what step timing wraps, or nothing of an included router would be timed."""
+    app = make_app()
+    inner = APIRouter()
+
+    async def current_user() -> str:
+        time.sleep(BLOCK)
+        return "ada"
+
+    @inner.get("/me")
+    async def me(user: str = Depends(current_user)) -> str:
+        cpu_loop(BLOCK)
+        return user
+
+    outer = APIRouter()
+    outer.include_router(inner, prefix="/users")
+    app.include_router(outer, prefix="/v1")
+    step_timing.instrument_app(app)
+    assert TestClient(app).get("/v1/users/me").json() == "ada"
+    assert [d.blocking for d in caught] == [
+        "current_user (dependency of /v1/users/me)",
+        "me (endpoint of /v1/users/me)",
+    ]
+    assert caught[1].route == "GET /v1/users/me"
+
+
+SLOW_QUERY = (
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n LIMIT 2000000) "
+    "SELECT count(*) FROM n"
+)
+
+
+def test_a_c_level_call_nothing_can_wrap_is_named_at_its_python_line(
+    caught: list[Detection],
+) -> None:
+    """``sqlite3.Cursor.execute`` lives on a C type: no wrapper, no audit event; the slow
+    step is caught and named at the line of the endpoint that made the call."""
+    app = make_app()
+    connection = sqlite3.connect(":memory:", check_same_thread=False)
+
+    @app.get("/count")
+    async def count() -> int:
+        cursor = connection.cursor()
+        return int(cursor.execute(SLOW_QUERY).fetchone()[0])  # a C call: seconds of SQLite
+
+    step_timing.instrument_app(app)
+    try:
+        assert TestClient(app).get("/count").json() == 2_000_000
+    finally:
+        connection.close()
+    found = only(caught)
+    assert found.blocking == "count (endpoint of /count)"
+    assert found.route == "GET /count"
+    assert found.site is not None
+    assert found.site.file.endswith(HERE)
+    assert found.site.line == line_of(count, "SLOW_QUERY")
+    assert found.function is not None and found.function.endswith("count")
 
 
 def test_dependency_overrides_still_apply_to_timed_dependencies(caught: list[Detection]) -> None:

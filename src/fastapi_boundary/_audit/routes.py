@@ -41,6 +41,7 @@ __all__ = [
     "inspect_routes",
     "layer_owners_in",
     "route_is_clean",
+    "served_routes",
 ]
 
 # endpoint -> its declared router: mode, router class name, where the router was created.
@@ -548,6 +549,25 @@ def flatten_routes(routes: Iterable[Any]) -> Iterable[tuple[Any, Any]]:
         return
     for context in iter_contexts(list(routes)):
         yield context, context.original_route
+
+
+def served_routes(routes: Iterable[Any]) -> Iterable[Any]:
+    """What serves each API route, mounted apps' too: the object whose ``dependant`` and
+    ``app`` a request really uses, for the run time to wrap.
+
+    FastAPI >= 0.165 serves an included router's route through an effective
+    context of its own (``RouteContext._route_context``, with its own
+    ``dependant``), not through the router's route object; wrapping the route
+    object there would time nothing.
+    """
+    for view, original in flatten_routes(routes):
+        context = getattr(view, "_route_context", None)
+        target = context if context is not None else original
+        if getattr(target, "dependant", None) is not None:
+            yield target
+        elif hasattr(original, "app") and not hasattr(original, "dependant"):  # a mount
+            with contextlib.suppress(Exception):  # an ASGI app's ``routes`` may be anything
+                yield from served_routes(list(getattr(original.app, "routes", ())))
 
 
 def _mount(original: Mount | Host, path: str, note: str) -> RouteReport:

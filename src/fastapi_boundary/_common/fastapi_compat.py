@@ -19,6 +19,11 @@ changed three times:
 `fastapi_awaits` answers with the classifier of the installed release, so a
 replacement of ``dependant.call`` (step timing) is made only where FastAPI
 awaits the original, and is itself awaited on every release.
+
+From 0.165 an included router's route is served through an effective route
+context (the full path, its own ``dependant``), while ``scope["route"]``
+stays the router's own route object (path without the prefixes):
+`served_route` gives the one that was served.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["fastapi_awaits"]
+__all__ = ["fastapi_awaits", "served_route"]
 
 
 def _classifier() -> Callable[[Any, bool], bool]:
@@ -79,3 +84,15 @@ def fastapi_awaits(call: Any, *, endpoint: bool) -> bool:
     if _classify is None:
         _classify = _classifier()
     return _classify(call, endpoint)
+
+
+def served_route(scope: dict[str, Any]) -> Any:
+    """The route a request was served by: ``scope["route"]``, or on FastAPI >= 0.165 the
+    effective context of an included router's route (whose ``path`` has the prefixes)."""
+    route = scope.get("route")
+    fastapi_scope = scope.get("fastapi")
+    if isinstance(fastapi_scope, dict):
+        context = fastapi_scope.get("effective_route_context")
+        if context is not None and getattr(context, "original_route", None) is route:
+            return context
+    return route

@@ -9,9 +9,12 @@ the innermost declared layer method on the stack.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import sysconfig
+import types
 from types import FrameType
+from typing import Any
 
 from .._common.declarations import LAYER_ATTR, LayerInfo
 from .._common.modes import Mode
@@ -19,7 +22,14 @@ from .._common.sites import Site, relative_path
 from .loop_threads import suspended
 from .request_scope import current_route
 
-__all__ = ["caller_frame", "is_foreign", "layer_on_stack", "site_of_frame", "where"]
+__all__ = [
+    "caller_frame",
+    "is_foreign",
+    "layer_on_stack",
+    "loop_function",
+    "site_of_frame",
+    "where",
+]
 
 
 def _dirs(*paths: str | None) -> tuple[str, ...]:
@@ -103,6 +113,48 @@ def layer_on_stack(frame: FrameType | None) -> tuple[str | None, Mode | None]:
             return found
         frame = frame.f_back
     return None, None
+
+
+_ASYNC_FLAGS = inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR | inspect.CO_ITERABLE_COROUTINE
+
+
+def _qualname(frame: FrameType) -> str:
+    """The frame's function's qualified name (``Class.method``; CPython 3.10 has no
+    ``co_qualname``: the class is found from the first argument)."""
+    code = frame.f_code
+    found = getattr(code, "co_qualname", None)
+    if isinstance(found, str):
+        return found
+    if code.co_argcount:
+        receiver = frame.f_locals.get(code.co_varnames[0])
+        owner = receiver if isinstance(receiver, type) else type(receiver)
+        for klass in owner.__mro__:
+            member: Any = vars(klass).get(code.co_name)
+            if isinstance(member, (staticmethod, classmethod)):
+                member = member.__func__
+            if type(member) is types.FunctionType and member.__code__ is code:
+                return f"{klass.__qualname__}.{code.co_name}"
+    return code.co_name
+
+
+def loop_function(frame: FrameType | None) -> tuple[str, Site] | None:
+    """The fake-async function: the innermost ``async def`` of the user's code on the stack.
+
+    A blocking call deep in a sync helper or a library is that function's doing:
+    it is what the summary names, with each route it was seen on, and what a
+    baseline entry records, so one entry never covers another function.
+    """
+    with suspended():
+        while frame is not None:
+            code = frame.f_code
+            filename = code.co_filename
+            if code.co_flags & _ASYNC_FLAGS and not (_is_library(filename) or is_foreign(filename)):
+                module = frame.f_globals.get("__name__")
+                name = _qualname(frame)
+                label = f"{module}.{name}" if isinstance(module, str) else name
+                return label, Site(relative_path(filename), code.co_firstlineno)
+            frame = frame.f_back
+    return None
 
 
 def where(frame: FrameType | None) -> tuple[Site | None, str | None, str | None, Mode | None]:

@@ -24,6 +24,7 @@ from .._common.sites import Site
 from .loop_threads import suspended
 
 __all__ = [
+    "Cause",
     "Detection",
     "GuardMode",
     "Recorder",
@@ -61,11 +62,52 @@ class Detection:
     layer_mode: Mode | None
     duration: float | None
     fix: str
+    function: str | None = None  # the fake-async function: the innermost user async def
+    function_site: Site | None = None
 
     @property
-    def key(self) -> tuple[str, str | None]:
-        """What "the same detection" means for warn-once and the summary: name and site."""
-        return self.blocking, None if self.site is None else str(self.site)
+    def key(self) -> Key:
+        """What "the same detection" means: what blocked, where, in which async function.
+
+        One line of a shared repository reached from two fake-async functions is two
+        causes: each is named, with its own routes.
+        """
+        return self.blocking, None if self.site is None else str(self.site), self.function
+
+    @property
+    def cause(self) -> tuple[str, str]:
+        """The summary's line: the fake-async function (or the site) and what it blocks on."""
+        holder = self.function or (str(self.site) if self.site is not None else "?")
+        return holder, self.blocking
+
+
+#: ``(blocking, site, function)``: see `Detection.key`.
+Key = tuple[str, "str | None", "str | None"]
+
+
+@dataclass
+class Cause:
+    """One line of the summary: a fake-async function and the blocking call it makes."""
+
+    first: Detection
+    count: int = 0
+    routes: list[str] = field(default_factory=list)
+    sites: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        found = self.first
+        who = found.function or "code on the loop"
+        if found.function is not None and found.function_site is not None:
+            who += f" ({found.function_site})"
+        verb = "held the loop in a slow step" if found.kind == "step" else "calls"
+        what = "" if found.kind == "step" else f" {found.blocking} ({found.category})"
+        where = f" at {', '.join(self.sites)}" if self.sites else ""
+        parts = [f"{who} {verb}{what}{where} x{self.count}"]
+        if self.routes:
+            parts.append(f"routes: {', '.join(self.routes)}")
+        if found.layer is not None:
+            parts.append(f"layer: {found.layer}")
+        return "; ".join(parts)
 
 
 # --- what happens to a detection ----------------------------------------------------
@@ -81,12 +123,26 @@ class Recorder:
 
     detections: list[Detection] = field(default_factory=list)
     exempted: list[tuple[Detection, str]] = field(default_factory=list)
-    counts: Counter[tuple[str, str | None]] = field(default_factory=Counter)
+    counts: Counter[Key] = field(default_factory=Counter)
+    _causes: dict[tuple[str, str], Cause] = field(default_factory=dict, repr=False)
 
     def add(self, detection: Detection) -> None:
         self.counts[detection.key] += 1
+        cause = self._causes.get(detection.cause)
+        if cause is None:
+            cause = self._causes[detection.cause] = Cause(detection)
+        cause.count += 1
+        if detection.route is not None and detection.route not in cause.routes:
+            cause.routes.append(detection.route)
+        site = None if detection.site is None else str(detection.site)
+        if site is not None and site not in cause.sites and len(cause.sites) < 5:
+            cause.sites.append(site)
         if len(self.detections) < RECORDER_LIMIT:
             self.detections.append(detection)
+
+    def causes(self) -> list[Cause]:
+        """One per (fake-async function, blocking call), with every route it was seen on."""
+        return list(self._causes.values())
 
     def add_exempted(self, detection: Detection, reason: str) -> None:
         if len(self.exempted) < RECORDER_LIMIT:
@@ -96,6 +152,7 @@ class Recorder:
         self.detections.clear()
         self.exempted.clear()
         self.counts.clear()
+        self._causes.clear()
 
     @property
     def calls(self) -> list[Detection]:
@@ -115,7 +172,7 @@ Exempt = Callable[[Detection], "str | None"]
 _mode: GuardMode = "off"
 _exempt: Exempt | None = None
 recorder = Recorder()
-_warned: set[tuple[str, str | None]] = set()
+_warned: set[tuple[Key, bool]] = set()
 
 
 def set_policy(mode: GuardMode, exempt: Exempt | None = None) -> None:
@@ -144,6 +201,8 @@ def _what(detection: Detection) -> str:
             f"{duration * 1000:.1f} ms"
         )
     category = detection.category
+    if category == "loop":
+        return f"{detection.blocking} started a second event loop in a worker thread"
     if category == "marked":
         return f"{detection.blocking} (marked blocking) ran on the event loop thread"
     return f"blocking call {detection.blocking} ({category}) on the event loop thread"
@@ -159,11 +218,13 @@ def format_message(detection: Detection) -> str:
     if detection.layer is not None:
         mode = f" ({detection.layer_mode.value} layer)" if detection.layer_mode else ""
         parts.append(f"in {detection.layer}{mode}")
-    return (
-        " ".join(parts)
-        + ": every other request on this loop waits meanwhile. "
-        + f"Fix: {detection.fix}."
+    effect = (
+        "the worker thread waits for it, and the coroutine cannot use the app's loop "
+        "(its clients, pools and locks)"
+        if detection.category == "loop"
+        else "every other request on this loop waits meanwhile"
     )
+    return " ".join(parts) + f": {effect}. Fix: {detection.fix}."
 
 
 def report(detection: Detection) -> None:
@@ -184,7 +245,8 @@ def report(detection: Detection) -> None:
         with suspended():
             message = format_message(detection)
         raise BlockingCallError(message, detection=detection)
-    key = detection.key
+    # start-up (no route) and requests apart: a dev server's start-up never hides a request's
+    key = (detection.key, detection.route is None)
     if key not in _warned:
         _warned.add(key)
         with suspended():

@@ -47,20 +47,33 @@ class Exemption:
     reason: str
     layer: str | None = None
     source: str = "configuration"
+    function: str | None = None
 
     def matches(self, detection: Detection) -> bool:
-        if self.layer is not None and not _in_layer(self.layer, detection.layer):
+        """``name@X`` allows ``name`` in layer ``X`` or in the async function ``X``; a
+        baseline entry that records its function allows the call there only."""
+        if self.layer is not None and not (
+            _in_layer(self.layer, detection.layer) or _is_function(self.layer, detection.function)
+        ):
+            return False
+        if self.function is not None and self.function != detection.function:
             return False
         return self.name == detection.blocking or _in_layer(self.name, detection.layer)
 
     def __str__(self) -> str:
         where = f" in {self.layer}" if self.layer else ""
+        where += f" from {self.function}" if self.function else ""
         return f"{self.name}{where} ({self.source}: {self.reason})"
 
 
 def _in_layer(name: str, layer: str | None) -> bool:
     """``ItemRepository`` covers ``ItemRepository.get``; ``ItemRepository.get`` only itself."""
     return layer is not None and (layer == name or layer.startswith(name + "."))
+
+
+def _is_function(name: str, function: str | None) -> bool:
+    """``list_items`` or ``app.routes.list_items`` names the function ``app.routes.list_items``."""
+    return function is not None and (function == name or function.endswith("." + name))
 
 
 class Exemptions:
@@ -124,7 +137,13 @@ def load_baseline(path: str | Path) -> list[Exemption]:
     rows = baseline_files.read_rows(path, "exemptions", fix)
     try:
         return [
-            Exemption(str(row["name"]), str(row["reason"]), row.get("layer"), label(path))
+            Exemption(
+                str(row["name"]),
+                str(row["reason"]),
+                row.get("layer"),
+                label(path),
+                row.get("function"),
+            )
             for row in rows
         ]
     except KeyError as error:
@@ -135,17 +154,27 @@ def load_baseline(path: str | Path) -> list[Exemption]:
 
 
 def write_baseline(path: str | Path, detections: Iterable[Detection]) -> list[Exemption]:
-    """Write one exemption per (callable, layer) seen, sorted, with where it was seen."""
-    seen: dict[tuple[str, str | None], Detection] = {}
+    """Write one exemption per (callable, layer, fake-async function) seen, sorted.
+
+    Each records the async function it was seen in, so that the entry never lets a
+    different function reach the same call unnoticed; the reason says where it was seen.
+    """
+    seen: dict[tuple[str, str, str], Detection] = {}
     for detection in detections:
-        seen.setdefault((detection.blocking, detection.layer), detection)
+        key = (detection.blocking, detection.layer or "", detection.function or "")
+        seen.setdefault(key, detection)
     rows = []
-    for (name, layer), detection in sorted(seen.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+    for (name, layer, function), detection in sorted(seen.items()):
         where = [part for part in (detection.route, detection.site and str(detection.site)) if part]
         reason = "baseline" + (f": {' at '.join(where)}" if where else "")
         row: dict[str, str] = {"name": name, "reason": reason}
-        if layer is not None:
+        if layer:
             row["layer"] = layer
+        if function:
+            row["function"] = function
         rows.append(row)
     baseline_files.write_rows(path, "exemptions", rows)
-    return [Exemption(r["name"], r["reason"], r.get("layer"), label(path)) for r in rows]
+    return [
+        Exemption(r["name"], r["reason"], r.get("layer"), label(path), r.get("function"))
+        for r in rows
+    ]

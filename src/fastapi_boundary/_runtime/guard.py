@@ -20,32 +20,40 @@ are never registered: offloaded blocking work is legitimate.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import threading
 import weakref
 from asyncio import _get_running_loop as asyncio_running_loop
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from .._common import catalog, hooks
 from .._common.declarations import LOOP_HOOK_ATTR
 from .._common.errors import BoundaryError
+from .._common.fixes import private_loop_fix
 from .._common.modules import loaded_module
 from .._common.policy import policy_problem
 from .._common.trio_compat import in_trio_run
 from . import detection, step_timing
+from .attribution import where
 from .detection import Detection, GuardMode, Recorder, report, set_policy
 from .exemptions import Exemption, Exemptions, load_baseline, parse_exemptions
 from .interception import Interceptor, Target, check, wrap_marked
+from .lazy_loads import explained
 from .loop_threads import (
     LOOP_THREADS,
     get_ident,
+    in_executor_thread,
+    in_worker_thread,
     register_loop_thread,
     suspended,
     unregister_loop_thread,
 )
-from .request_scope import bind_scope, unbind_scope
+from .request_scope import bind_scope, current_route, unbind_scope
 from .wrappers import frame_above
 
 __all__ = [
@@ -76,11 +84,21 @@ _time_endpoints = False
 _endpoint_apps: weakref.WeakSet[Any] = weakref.WeakSet()  # apps whose endpoints are timed
 
 
+#: The last private loop reported, per thread (asyncio.run runs its loop several times).
+_private = threading.local()
+
+#: The ``import`` audit event: not blocking work to report, but step timing's warm-up signal.
+_IMPORT = Target("import", "import", "")
+
+
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     __tracebackhide__ = True
     target = _events.get(event)
     if target is not None and get_ident() in LOOP_THREADS:
-        check(target, frame_above(1), args, {})  # None at a greenlet's or thread's bottom
+        if target is _IMPORT:
+            step_timing.imported()
+        else:
+            check(target, frame_above(1), args, {})  # None at a greenlet's or thread's bottom
 
 
 def _exempt(found: Detection) -> str | None:
@@ -141,6 +159,7 @@ def enable(
             _patch_loops()
             _events.clear()
             _events.update(_interceptor.events)
+            _events["import"] = _IMPORT
     except BaseException:
         disable()
         raise
@@ -277,6 +296,11 @@ def _patch(holder: object, attr: str, make: Callable[[Any], Any]) -> None:
 def _registering_run_forever(original: Callable[[Any], None]) -> Callable[[Any], None]:
     def run_forever(self: Any) -> None:
         refresh()
+        if in_worker_thread() or (in_executor_thread() and current_route() is not None):
+            # a private loop started by work offloaded from the app: reported, not registered
+            _private_loop(self, sys._getframe(1))
+            original(self)
+            return
         ident = register_loop_thread()
         try:
             original(self)
@@ -284,6 +308,28 @@ def _registering_run_forever(original: Callable[[Any], None]) -> Callable[[Any],
             unregister_loop_thread(ident)
 
     return run_forever
+
+
+def _private_loop(loop: Any, frame: FrameType | None) -> None:
+    """``asyncio.run``/``run_until_complete`` in a worker thread: a second event loop.
+
+    What runs on it stalls nobody else (it is not reported); starting it is the mistake,
+    reported once per loop (``asyncio.run`` runs its loop again to shut it down).
+    """
+    last = getattr(_private, "loop", None)
+    if last is not None and last() is loop:
+        return
+    with contextlib.suppress(TypeError):
+        _private.loop = weakref.ref(loop)
+    names: list[tuple[object, str]] = []
+    probe = frame
+    while probe is not None and len(names) < 8:
+        names.append((probe.f_globals.get("__name__"), probe.f_code.co_name))
+        probe = probe.f_back
+    blocking = "asyncio.run" if ("asyncio.runners", "run") in names else "loop.run_until_complete"
+    site, route, layer, mode = where(frame)
+    fix = private_loop_fix()
+    report(Detection("call", blocking, "loop", site, route, layer, mode, None, fix))
 
 
 def _registering_call(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -316,18 +362,28 @@ def _registering_guest_run(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def _registering_app(original: Callable[..., Awaitable[None]]) -> Callable[..., Awaitable[None]]:
     """Each request (and the lifespan) of an app runs on a loop thread, for a route."""
+    modules = sys.modules
 
     async def __call__(self: Any, scope: Any, receive: Any, send: Any) -> None:
-        refresh()
+        if len(modules) != _interceptor.modules_seen:
+            refresh()  # modules imported since the last look: wrap what they hold
         if _time_endpoints and self not in _endpoint_apps:
             _endpoint_apps.add(self)
             step_timing.instrument_app(self)
-        ident = register_loop_thread()
         token = bind_scope(scope)
+        # the loop's thread is registered while its run_forever runs: the common case costs
+        # a lookup, not a registration under the lock per request (uvloop runs it in C)
+        ident = None if get_ident() in LOOP_THREADS else register_loop_thread()
         try:
             await original(self, scope, receive, send)
+        except Exception as error:
+            better = explained(error, current_route())
+            if better is None:
+                raise
+            raise better from error
         finally:
             unbind_scope(token)
-            unregister_loop_thread(ident)
+            if ident is not None:
+                unregister_loop_thread(ident)
 
     return __call__

@@ -37,7 +37,7 @@ from .._common import catalog, fixes
 from .._common.catalog import BlockingEntry
 from .._common.declarations import BLOCKING_ATTR, CPU_BOUND_ATTR, ORIGINAL_ATTR
 from .._common.modules import loaded_module
-from .attribution import is_foreign, where
+from .attribution import is_foreign, loop_function, where
 from .detection import Detection, report
 from .loop_threads import suspended
 from .step_timing import claim
@@ -114,19 +114,33 @@ def _package(frame: types.FrameType) -> str:
     return "importlib" if filename.startswith("<frozen importlib") else ""
 
 
+#: The web framework: a call whose nearest non-stdlib caller is one of these was made by
+#: the framework for itself (FastAPI reading an endpoint's source file for its error
+#: context), never by the user's code that happens to be further out (a middleware).
+_FRAMEWORK = frozenset({"fastapi", "starlette"})
+
+
 def _from_machinery(frame: types.FrameType | None) -> bool:
     """Whether the call was made by the loop's machinery rather than by user code.
 
     Walk outwards from the caller through standard-library and third-party
     frames; a machinery package met before any user frame means asyncio,
-    anyio, trio or the import system made the call for its own purposes.
+    anyio, trio or the import system made the call for its own purposes, and
+    the web framework as the first library outside the standard library means
+    FastAPI or Starlette did.
     """
+    first_library = True
     while frame is not None:
-        if _package(frame) in _MACHINERY:
+        package = _package(frame)
+        if package in _MACHINERY:
             return True
         filename = frame.f_code.co_filename
         if not filename.startswith("<frozen") and not is_foreign(filename):
             return False
+        if first_library and package not in sys.stdlib_module_names:
+            if package in _FRAMEWORK:
+                return True
+            first_library = False
         frame = frame.f_back
     return False
 
@@ -200,7 +214,12 @@ def _report(entry: Target, frame: types.FrameType | None) -> bool:
         return False
     site, route, layer, mode = where(frame)
     name, category, fix = entry.name, entry.category, entry.fix
-    report(Detection("call", name, category, site, route, layer, mode, None, fix))
+    function, function_site = loop_function(frame) or (None, None)
+    report(
+        Detection(
+            "call", name, category, site, route, layer, mode, None, fix, function, function_site
+        )
+    )
     return True
 
 
@@ -218,10 +237,10 @@ def _on_loop(
         # Not suspended: the greenlet switches back to the loop while the driver awaits,
         # and blocking calls made meanwhile (or by listeners inside) must still be seen.
         return original(*args, **kwargs)
+    start = perf_counter()  # the report's own work is claimed too: never a slow step
     if not _report(entry, frame):
         with suspended():
             return original(*args, **kwargs)
-    start = perf_counter()
     try:
         with suspended():
             return original(*args, **kwargs)
@@ -262,6 +281,19 @@ def make_wrapper(original: Callable[..., Any], entry: Target) -> Callable[..., A
         functools.update_wrapper(wrapper, original)
     setattr(wrapper, ORIGINAL_ATTR, original)
     return wrapper
+
+
+def _namespace(obj: object) -> dict[str, Any] | None:
+    """``obj.__dict__`` read without ``obj``'s attribute machinery (``None`` when it has none)."""
+    for klass in type(obj).__mro__:
+        slot = vars(klass).get("__dict__")
+        if slot is not None:
+            try:
+                found = slot.__get__(obj, type(obj))
+            except Exception:  # a library's own error: nothing to scan
+                return None
+            return dict(found) if isinstance(found, (dict, types.MappingProxyType)) else None
+    return None
 
 
 def _marked_target(func: Any) -> Target | None:
@@ -320,7 +352,7 @@ class Interceptor:
         self._undo: list[tuple[object, str, bool, object]] = []
         self._done: set[tuple[int, str]] = set()
         self._scanned: set[str] = set()
-        self._modules_seen = -1
+        self.modules_seen = -1  # modules loaded at the last look (a request's wrapper reads it)
         self._lock = threading.RLock()  # two loop threads may catch up at once
 
     # --- audit events -----------------------------------------------------------
@@ -406,21 +438,34 @@ class Interceptor:
     def rebind(self, *, everything: bool = False) -> None:
         """Re-bind early-bound originals and marked callables in imported modules."""
         modules = list(sys.modules.items())
-        self._modules_seen = len(sys.modules)
+        self.modules_seen = len(sys.modules)
         for name, module in modules:
             if not everything and name in self._scanned:
                 continue
             self._scanned.add(name)
-            if not isinstance(module, types.ModuleType) or name.partition(".")[0] in _NO_REBIND:
+            # type(), not isinstance(): isinstance may read __class__ of a lazy stand-in
+            if not issubclass(type(module), types.ModuleType):
                 continue
-            try:
-                namespace = vars(module)
-            except TypeError:  # pragma: no cover - a module without __dict__
+            if name.partition(".")[0] in _NO_REBIND:
+                continue
+            namespace = _namespace(module)
+            if namespace is None:
                 continue
             for attr, value in list(namespace.items()):
-                self._rebind_value(module, name, attr, value)
+                try:
+                    self._rebind_value(module, name, attr, value)
+                except Exception:  # the scan never fails the guard's start
+                    continue
 
     def _rebind_value(self, holder: object, module_name: str, attr: str, value: object) -> None:
+        """Re-bind ``value`` if it is a wrapped original or a marked function or method.
+
+        Nothing is read through an object's own attribute machinery: only ``type()``
+        and the namespaces the object stores (``__dict__``).  A library's class
+        attribute may be a lazy stand-in whose ``__getattr__`` imports a module, or a
+        descriptor that raises its own error (six's moved modules, pyasn1's schema
+        objects, openai without numpy): the scan must neither import nor raise.
+        """
         wrapper = self._wrappers.get(id(value))
         if wrapper is not None and self._originals.get(id(value)) is value:
             self.set(holder, attr, wrapper)
@@ -432,10 +477,17 @@ class Interceptor:
             function = cast(types.FunctionType, value)
             if _marked_target(function) is not None:
                 self.set(holder, attr, self._marked_wrapper(function))
-        elif issubclass(kind, type) and cast(type, value).__module__ == module_name:
-            for member_name, member in list(vars(value).items()):
-                raw = getattr(member, "__func__", member)
-                if isinstance(raw, types.FunctionType) and _marked_target(raw) is not None:
+        elif issubclass(kind, type):
+            members = _namespace(value)
+            if members is None or members.get("__module__") != module_name:
+                return
+            for member_name, member in list(members.items()):
+                member_kind = type(member)
+                if member_kind is staticmethod or member_kind is classmethod:
+                    raw: object = cast("staticmethod[Any, Any]", member).__func__
+                else:
+                    raw = member
+                if type(raw) is types.FunctionType and _marked_target(raw) is not None:
                     wrapped: object = self._marked_wrapper(raw)
                     if isinstance(member, staticmethod):
                         wrapped = staticmethod(wrapped)  # type: ignore[arg-type]
@@ -453,7 +505,7 @@ class Interceptor:
 
     def refresh(self) -> bool:
         """Catch up with modules imported since the last look; ``False`` when none were."""
-        if len(sys.modules) == self._modules_seen:
+        if len(sys.modules) == self.modules_seen:
             return False
         with self._lock, suspended():
             new_originals = self.wrap_catalogue()
@@ -476,5 +528,5 @@ class Interceptor:
         self._wrappers.clear()
         self._originals.clear()
         self._scanned.clear()
-        self._modules_seen = -1
+        self.modules_seen = -1
         self.events = {}

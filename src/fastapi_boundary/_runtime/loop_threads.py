@@ -18,6 +18,8 @@ __all__ = [
     "LOOP_THREADS",
     "forget_all",
     "get_ident",
+    "in_executor_thread",
+    "in_worker_thread",
     "is_loop_thread",
     "loop_thread",
     "register_loop_thread",
@@ -56,6 +58,27 @@ def unregister_loop_thread(ident: int) -> None:
 def is_loop_thread() -> bool:
     """Whether the calling thread runs an event loop right now: the interception fast path."""
     return get_ident() in LOOP_THREADS
+
+
+def in_worker_thread() -> bool:
+    """Whether the current thread is a thread pool's worker (anyio and Starlette's, an executor's).
+
+    A loop started there (``asyncio.run`` in a ``def`` endpoint or a sync layer) is a
+    private second loop: it stalls nobody else, and starting it is the mistake.
+    """
+    thread = threading.current_thread()
+    kind = type(thread)
+    return kind.__name__ == "WorkerThread" and kind.__module__.startswith("anyio.")
+
+
+def in_executor_thread() -> bool:
+    """Whether the current thread is a ``concurrent.futures`` executor's worker.
+
+    anyio 3's blocking portal (TestClient's) runs its loop in one too: the guard asks
+    this only for work done for a request (``run_in_executor`` from an endpoint).
+    """
+    target = vars(threading.current_thread()).get("_target")
+    return getattr(target, "__module__", None) == "concurrent.futures.thread"
 
 
 def registered_threads() -> list[int]:

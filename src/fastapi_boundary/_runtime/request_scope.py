@@ -13,6 +13,8 @@ from contextvars import ContextVar, Token
 from types import FrameType
 from typing import Any
 
+from .._common.fastapi_compat import served_route
+
 __all__ = [
     "STANDARD_METHODS",
     "bind_scope",
@@ -73,7 +75,7 @@ def route_label(scope: Any, mounts: list[str] | None = None) -> str | None:
     """
     if not isinstance(scope, dict) or scope.get("type") not in ("http", "websocket"):
         return None
-    route = scope.get("route")
+    route = served_route(scope)
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
     if path is None:
         path = "<unmatched route>"

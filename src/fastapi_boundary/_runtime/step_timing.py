@@ -19,18 +19,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import inspect
 import random
 import sys
 import types
 import weakref
 from collections import deque
-from collections.abc import Callable, Coroutine, Generator, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
 
 from .._audit import registry
+from .._audit.routes import served_routes
 from .._common import fixes, hooks
 from .._common.declarations import LAYER_ATTR, TIMED_ATTR, LayerInfo
 from .._common.errors import BoundaryError
@@ -38,7 +40,7 @@ from .._common.fastapi_compat import fastapi_awaits
 from .._common.modes import Mode, Shape, shape_of
 from .._common.sites import Site, display_name, site_of
 from .._common.trio_compat import in_trio_run
-from .attribution import site_of_frame
+from .attribution import loop_function, site_of_frame
 from .detection import Detection
 from .loop_threads import is_loop_thread, registered_threads
 from .request_scope import route_here
@@ -112,6 +114,9 @@ _rate = 1.0  # the largest sample rate of the sinks
 # subtracts what was reported during it, so nested layers report once.  Read only when a
 # step was slow, so the fast path has no bookkeeping at all.
 _claims: deque[tuple[float, float]] = deque(maxlen=64)
+# When a loop thread imported a module (the guard's audit hook): a slow step that imported is
+# a first call's warm-up, the same in every run, not fake async.
+_imports: deque[float] = deque(maxlen=16)
 # The watchdog's stack samples of threads caught inside a timed step, newest last.
 _samples: deque[Sample] = deque(maxlen=16)
 _watchdog: Watchdog | None = None
@@ -149,6 +154,8 @@ def _slow_step(spec: _Spec, coro: Any, start: float) -> None:
     duration = end - start - sum(seconds for when, seconds in list(_claims) if when >= start)
     if duration <= _threshold:
         return
+    if any(start <= when <= end for when in list(_imports)):
+        return  # a first call's imports (warm-up): they happen once, never per request
     _claims.append((end, duration))
     site = _line_sampled(spec.code, start, end)
     if site is None:
@@ -164,6 +171,8 @@ def _slow_step(spec: _Spec, coro: Any, start: float) -> None:
         layer_mode=spec.mode,
         duration=duration,
         fix=_STEP_FIX,
+        function=_qualified(spec.function),
+        function_site=site_of(spec.function),
     )
     _dispatch(detection, duration)
 
@@ -292,7 +301,14 @@ def _call_fix(name: str) -> str:
     return fixes.blocking_call_fix(fixes.sync_layer_call_fix(receiver or name, method))
 
 
+def _qualified(function: Callable[..., Any]) -> str:
+    module = getattr(function, "__module__", None)
+    name = display_name(function)
+    return f"{module}.{name}" if isinstance(module, str) else name
+
+
 def _report_call(spec: _Spec, frame: types.FrameType | None) -> None:
+    function, function_site = loop_function(frame) or (None, None)
     detection = Detection(
         kind="call",
         blocking=spec.name,
@@ -303,6 +319,8 @@ def _report_call(spec: _Spec, frame: types.FrameType | None) -> None:
         layer_mode=spec.mode,
         duration=None,
         fix=_call_fix(spec.name),
+        function=function,
+        function_site=function_site,
     )
     _dispatch(detection, float("inf"))
 
@@ -422,13 +440,8 @@ def _walk(dependant: Any) -> Iterator[Any]:
         yield from _walk(sub)
 
 
-def _app_routes(app: Any) -> Iterator[Any]:
-    for route in getattr(app, "routes", ()):
-        if hasattr(route, "dependant"):
-            yield route
-        sub_app = getattr(route, "app", None)
-        if sub_app is not None and not hasattr(route, "dependant"):
-            yield from _app_routes(sub_app)
+def _app_routes(app: Any) -> Iterable[Any]:
+    return served_routes(list(getattr(app, "routes", ())))
 
 
 def _instrument_routes(app: Any) -> None:
@@ -501,9 +514,28 @@ def _tick() -> None:
                 _samples.append(sample)
 
 
+_gc_started = 0.0
+
+
+def _gc_pause(phase: str, info: dict[str, int]) -> None:
+    """A long collection's pause is the collector's, not the step's: claimed like a reported
+    call, so that identical runs report the same slow steps wherever a collection falls."""
+    global _gc_started
+    if phase == "start":
+        _gc_started = perf_counter()
+        return
+    end = perf_counter()
+    if end - _gc_started > 0.001:  # the young generations' are short: no claim to keep
+        _claims.append((end, end - _gc_started))
+
+
 def _apply() -> None:
     global active, _threshold, _rate, _watchdog
     _restore()
+    if _gc_pause in gc.callbacks:
+        gc.callbacks.remove(_gc_pause)
+    if "guard" in _sinks:  # the guard's verdicts must not flake; the monitor measures pauses
+        gc.callbacks.append(_gc_pause)
     if _watchdog is not None:
         _watchdog.stop()
         _watchdog = None
@@ -557,6 +589,11 @@ def activate(threshold: float, report: Report) -> None:
 def deactivate() -> None:
     """Switch the guard's step timing off (the monitor's, if any, stays)."""
     detach("guard")
+
+
+def imported() -> None:
+    """A module was imported on a loop thread just now (see `_slow_step`)."""
+    _imports.append(perf_counter())
 
 
 def claim(seconds: float) -> None:

@@ -14,7 +14,9 @@ from mypy.nodes import (
     Context,
     FuncItem,
     MemberExpr,
+    MypyFile,
     RefExpr,
+    SymbolNode,
     TypeInfo,
     Var,
 )
@@ -38,7 +40,7 @@ from .nodes import (
 from .nodes import source_text as text
 from .state import BuildState
 
-__all__ = ["on_call", "on_offload"]
+__all__ = ["check_inferred", "on_call", "on_offload"]
 
 
 def on_call(
@@ -54,7 +56,9 @@ def on_call(
         return
     if state.summaries is not None:
         # the module's bodies are in memory now: its effects are stored before mypy writes it
-        state.summaries.ensure(compat.module_tree(api))
+        tree = compat.module_tree(api)
+        state.summaries.ensure(tree)
+        check_inferred(state, api, tree)
     function = compat.current_function(api)
     if function is None:
         return
@@ -123,6 +127,44 @@ def _check_blocking(
         _check_effect(state, api, function, call, fullname, receiver, can_be_def=can_be_def)
 
 
+def check_inferred(state: BuildState, api: Checker, tree: MypyFile) -> None:
+    """Blocking calls on parameters typed by their ``Depends(provider)`` only (mypy: ``Any``).
+
+    mypy runs no hook for them, so the module's async functions are walked once, the
+    first time a hook runs in the module (see `effect_walk.EffectWalk.inferred_calls`).
+    """
+    if state.summaries is None:
+        return
+    for function, calls in state.summaries.inferred_calls_once(tree):
+        caller = function_label(function)
+        owner = owner_mode(function)
+        can_be_def = owner is None or owner[1].mode != "async"
+        for call, receiver, found in calls:
+            method = call.callee.name if isinstance(call.callee, MemberExpr) else ""
+            hit = next(
+                (
+                    found_hit
+                    for instance in instances(receiver)
+                    if (found_hit := state.catalog_hit(instance.type, method)) is not None
+                ),
+                None,
+            )
+            if hit is not None:
+                entry, name = hit
+                message = errors.blocking_catalog_call(caller, name, entry.category, entry.fix)
+                state.fail(api, message, call, errors.BLOCKING_CALL)
+            elif found.callee is not None:
+                node = next(
+                    (
+                        member.node
+                        for instance in instances(receiver)
+                        if (member := instance.type.get(method)) is not None
+                    ),
+                    None,
+                )
+                _report_effect(state, api, function, call, node, can_be_def=can_be_def)
+
+
 def _function_hit(
     state: BuildState, fullname: str, first: Type | None
 ) -> tuple[BlockingEntry, str] | None:
@@ -166,6 +208,21 @@ def _check_effect(
         symbol = state.lookup(fullname) if "." in fullname else None
         node = symbol.node if symbol is not None else None
     else:
+        return
+    _report_effect(state, api, function, call, node, can_be_def=can_be_def)
+
+
+def _report_effect(
+    state: BuildState,
+    api: Checker,
+    function: FuncItem,
+    call: CallExpr,
+    node: SymbolNode | None,
+    *,
+    can_be_def: bool,
+) -> None:
+    """``call`` runs the project's sync ``node``: reported with its chain when it blocks."""
+    if state.summaries is None:
         return
     effect = state.summaries.effect_of(node)
     callee = callee_function(node)

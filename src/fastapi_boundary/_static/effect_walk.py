@@ -7,7 +7,7 @@ in memory; what it finds (`Call`) is what the summaries solve into effects.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
 from mypy.nodes import (
     FUNC_NO_INFO,
@@ -49,7 +49,18 @@ from .nodes import instances
 if TYPE_CHECKING:
     from .effects import Summaries
 
-__all__ = ["EffectWalk", "assignment_statements", "sync_functions"]
+__all__ = [
+    "DEPENDS",
+    "EffectWalk",
+    "InferredCall",
+    "assignment_statements",
+    "called_instance",
+    "provided_parameters",
+    "sync_functions",
+]
+
+#: A call on a ``Depends``-typed parameter: the call, its receiver's type, what it is.
+InferredCall: TypeAlias = "tuple[CallExpr, ProperType | None, Call]"
 
 #: How deep the inference of an expression's type looks (``a.b.c()`` is 3).
 _INFER_DEPTH: Final = 12
@@ -97,6 +108,27 @@ class EffectWalk:
         self._function = function
         self._found: list[CallExpr] = []
         self._locals: dict[Var, tuple[str, Expression]] | None = None
+        self._provided = provided_parameters(function)
+
+    def inferred_calls(self) -> list[InferredCall]:
+        """Calls on a parameter mypy types ``Any``, typed here by its ``Depends(provider)``.
+
+        mypy runs no hook for a method of an ``Any`` receiver: ``session.commit()``
+        on an unannotated ``session=Depends(get_session)`` is only seen here.  Each
+        comes with its receiver's type (``None`` when the callee is not a method).
+        """
+        if not self._provided:
+            return []
+        self._collect()
+        found = []
+        for call in sorted(self._found, key=lambda c: (c.line, c.column)):
+            callee = call.callee
+            if not isinstance(callee, MemberExpr) or _root(callee) not in self._provided:
+                continue
+            kind = self._classify(call)
+            if kind is not None:
+                found.append((call, self._type(callee.expr, 0), kind))
+        return found
 
     def calls(self) -> list[Call]:
         """What each call of the body is, in source order (only those that matter)."""
@@ -180,6 +212,9 @@ class EffectWalk:
     def _name_type(self, expression: NameExpr, depth: int) -> ProperType | None:
         node = expression.node
         if isinstance(node, Var):
+            provider = self._provided.get(node)
+            if provider is not None and _untyped(node):
+                return self._summaries.provided_type(provider, depth + 1)
             if node.type is not None:
                 return get_proper_type(node.type)
             local = self._locals.get(node) if self._locals is not None else None
@@ -218,6 +253,28 @@ class EffectWalk:
                 return _returned(signature, receiver)
         return None
 
+    def called_global(self, expression: Expression) -> str | None:
+        """The module-level variable whose call ``expression`` is (through locals and ``with``).
+
+        ``db = SessionLocal()`` or ``with SessionLocal() as db``, where mypy has not
+        inferred ``SessionLocal`` yet: its name, to type the call once it has.
+        """
+        self._collect()
+        for _ in range(_INFER_DEPTH):
+            if isinstance(expression, NameExpr) and isinstance(expression.node, Var):
+                local = self._locals.get(expression.node) if self._locals is not None else None
+                if local is None:
+                    return None
+                expression = local[1]
+            elif isinstance(expression, CallExpr) and isinstance(expression.callee, RefExpr):
+                node = expression.callee.node
+                if isinstance(node, Var) and "." in node.fullname:
+                    return node.fullname
+                return None
+            else:
+                return None
+        return None
+
     def in_scope(self, expression: Expression, depth: int) -> ProperType | None:
         """The type of ``expression`` in this function, its locals collected first."""
         self._collect()
@@ -245,6 +302,10 @@ class EffectWalk:
                 node = member.node if member is not None else None
         if isinstance(node, TypeInfo):
             return compat.instance_of(node)
+        if isinstance(node, Var) and node.type is not None:
+            called = get_proper_type(node.type)
+            if isinstance(called, Instance) and not isinstance(callee, MemberExpr):
+                return called_instance(called)
         if isinstance(node, Decorator):
             node = node.func if not node.decorators else node.var
         signature = None
@@ -272,6 +333,49 @@ class EffectWalk:
         return None
 
 
+#: ``Depends`` and ``Security`` under the names mypy resolves them to.
+DEPENDS: Final = frozenset(
+    {
+        "fastapi.param_functions.Depends",
+        "fastapi.param_functions.Security",
+        "fastapi.Depends",
+        "fastapi.Security",
+    }
+)
+
+
+def provided_parameters(function: FuncDef) -> dict[Var, SymbolNode]:
+    """Each parameter whose default is ``Depends(provider)``, with the provider's node."""
+    found: dict[Var, SymbolNode] = {}
+    for argument in function.arguments:
+        default = argument.initializer
+        if (
+            isinstance(default, CallExpr)
+            and isinstance(default.callee, RefExpr)
+            and default.callee.fullname in DEPENDS
+            and default.args
+            and isinstance(default.args[0], RefExpr)
+            and default.args[0].node is not None
+        ):
+            found[argument.variable] = default.args[0].node
+    return found
+
+
+def _untyped(var: Var) -> bool:
+    return var.type is None or isinstance(get_proper_type(var.type), AnyType)
+
+
+def _root(expression: Expression) -> SymbolNode | None:
+    """The variable an attribute chain starts from (``session`` in ``session.a.b``)."""
+    while isinstance(expression, MemberExpr):
+        expression = expression.expr
+    while isinstance(expression, CallExpr) and isinstance(expression.callee, MemberExpr):
+        expression = expression.callee.expr
+        while isinstance(expression, MemberExpr):
+            expression = expression.expr
+    return expression.node if isinstance(expression, NameExpr) else None
+
+
 def _returned(signature: CallableType, receiver: Instance | None) -> ProperType | None:
     """What a call of ``signature`` returns, as an instance when it can be told."""
     returned = get_proper_type(signature.ret_type)
@@ -291,6 +395,22 @@ def _returned(signature: CallableType, receiver: Instance | None) -> ProperType 
     if isinstance(returned, AnyType):
         return None
     return None
+
+
+def called_instance(instance: Instance) -> ProperType | None:
+    """What calling an instance returns (``SessionLocal()``, a ``sessionmaker[Session]``)."""
+    member = instance.type.get("__call__")
+    node = member.node if member is not None else None
+    if isinstance(node, Decorator):
+        node = node.func
+    signature = get_proper_type(node.type) if isinstance(node, FuncDef) and node.type else None
+    if not isinstance(signature, CallableType) or not isinstance(node, FuncDef):
+        return None
+    returned = get_proper_type(signature.ret_type)
+    if isinstance(returned, TypeVarType) and node.info is not FUNC_NO_INFO:
+        found = get_proper_type(compat.as_seen_from(returned, instance, node.info))
+        return found if isinstance(found, Instance) else None
+    return _returned(signature, instance)
 
 
 def _seen_from(typ: Type, receiver: Instance, info: TypeInfo) -> ProperType:

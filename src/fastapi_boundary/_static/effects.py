@@ -43,23 +43,38 @@ calls through values typed ``Any``, and bodies mypy does not check
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from mypy.nodes import (
+    FUNC_NO_INFO,
+    CallExpr,
+    ClassDef,
     Decorator,
+    EllipsisExpr,
     Expression,
+    ExpressionStmt,
     FuncDef,
+    LambdaExpr,
     MemberExpr,
     MypyFile,
     NameExpr,
+    Node,
+    PassStmt,
+    RaiseStmt,
+    RefExpr,
+    ReturnStmt,
+    StrExpr,
     SymbolNode,
     TypeInfo,
     Var,
+    YieldExpr,
 )
 from mypy.options import Options
 from mypy.types import (
+    CallableType,
     Instance,
     ProperType,
+    get_proper_type,
 )
 
 from . import compat, fullnames
@@ -75,7 +90,13 @@ from .effect_model import (
     marker_leaf,
     module_of,
 )
-from .effect_walk import EffectWalk, assignment_statements, sync_functions
+from .effect_walk import (
+    EffectWalk,
+    InferredCall,
+    assignment_statements,
+    called_instance,
+    sync_functions,
+)
 from .nodes import function_label, is_async, layer_mode, marker_of
 
 if TYPE_CHECKING:
@@ -110,15 +131,146 @@ class Summaries:
         self._project: dict[str, bool] = {}
         self._attributes: dict[tuple[str, str], tuple[Expression, FuncDef] | None] = {}
         self._attribute_types: dict[tuple[str, str], ProperType | None] = {}
+        self._override_cache: dict[str, list[FuncDef]] = {}
+        self._provided: dict[str, ProperType | None] = {}
+        self._inferred_done: set[str] = set()
+        self._products_of: dict[str, dict[str, str]] = {}  # per module: function -> class
 
     # -- reading effects --
 
     def effect_of(self, node: SymbolNode | None) -> Effect | None:
-        """The effect of calling ``node`` (a function, method, decorated function or class)."""
+        """The effect of calling ``node`` (a function, method, decorated function or class).
+
+        An abstract method (a body of ``...``, ``pass`` or ``raise NotImplementedError``)
+        runs one of its overrides: it has the effect of the first of the project's
+        overrides that blocks (``permission_class().has_permission(db)``).
+        """
         function = callee_function(node)
         if function is None:
             return None
-        return self.effect_by_name(module_of(function), function.fullname)
+        found = self.effect_by_name(module_of(function), function.fullname)
+        if found is None and function.info is not FUNC_NO_INFO and _abstract(function):
+            for override in self._overrides(function):
+                found = self.effect_by_name(module_of(override), override.fullname)
+                if found is not None:
+                    break
+        return found
+
+    def _overrides(self, method: FuncDef) -> list[FuncDef]:
+        """The project's overrides of ``method``, in its subclasses at module level."""
+        key = method.fullname
+        known = self._override_cache.get(key)
+        if known is not None:
+            return known
+        found: list[FuncDef] = []
+        base = method.info.fullname
+        for tree in list(self._modules().values()):
+            if not self._is_project(tree):
+                continue
+            for symbol in tree.names.values():
+                info = symbol.node
+                if (
+                    not isinstance(info, TypeInfo)
+                    or info is method.info
+                    or info.module_name != tree.fullname
+                ):
+                    continue
+                if info.has_base(base):
+                    own = info.names.get(method.name)
+                    function = callee_function(own.node) if own is not None else None
+                    if function is not None:
+                        found.append(function)
+        self._override_cache[key] = found
+        return found
+
+    def provided_type(self, provider: SymbolNode, depth: int) -> ProperType | None:
+        """What ``Depends(provider)`` gives: the provider's return (or yield) annotation, else
+        what its body returns or yields (``db = SessionLocal(); yield db``)."""
+        function = callee_function(provider)
+        if function is None:
+            if isinstance(provider, TypeInfo):
+                return compat.instance_of(provider)
+            return None
+        key = function.fullname
+        if key in self._provided:
+            return self._provided[key]
+        self._provided[key] = None  # a provider that depends on itself ends here
+        signature = get_proper_type(function.type) if function.type is not None else None
+        found: ProperType | None = None
+        if isinstance(signature, CallableType) and not function.is_dynamic():
+            found = _produced(get_proper_type(signature.ret_type))
+        if found is None:
+            tree = self._modules().get(module_of(function))
+            if tree is not None and self._is_project(tree) and not compat.bodies_present(tree):
+                found = self._stored_product(tree, key)  # computed while its body was there
+            else:
+                found = self._product(function, depth)
+        self._provided[key] = found
+        return found
+
+    def _product(self, function: FuncDef, depth: int) -> Instance | None:
+        """What an unannotated function's body returns or yields first, as an instance."""
+        walk = EffectWalk(self, function)
+        for value in produced_values(function):
+            typ = walk.in_scope(value, depth)
+            if isinstance(typ, Instance):
+                return typ
+        return None
+
+    def _products(self, tree: MypyFile, functions: Mapping[str, FunctionFacts]) -> dict[str, str]:
+        """The class each unannotated function of ``tree`` returns or yields, by name."""
+        found: dict[str, str] = {}
+        for function in sync_functions(tree.defs):
+            if function.fullname not in functions or not function.is_dynamic():
+                continue
+            try:
+                product = self._product(function, 0)
+                called = None if product is not None else self._called(function)
+            except (AttributeError, TypeError):  # a node of a shape this mypy has changed
+                product = called = None
+            if product is not None:
+                found[function.fullname] = product.type.fullname
+            elif called is not None:
+                found[function.fullname] = f"{_CALLED}{called}"
+        return found
+
+    def _called(self, function: FuncDef) -> str | None:
+        """The module variable whose call the function returns or yields, not typed yet."""
+        walk = EffectWalk(self, function)
+        for value in produced_values(function):
+            name = walk.called_global(value)
+            if name is not None:
+                return name
+        return None
+
+    def _stored_product(self, tree: MypyFile, fullname: str) -> ProperType | None:
+        self.ensure(tree)
+        name = self._products_of.get(tree.fullname, {}).get(fullname)
+        if name is not None and name.startswith(_CALLED):
+            symbol = self._state.lookup(name.removeprefix(_CALLED))
+            node = symbol.node if symbol is not None else None
+            called = get_proper_type(node.type) if isinstance(node, Var) and node.type else None
+            return called_instance(called) if isinstance(called, Instance) else None
+        info = self._state.type_info(name) if name else None
+        return compat.instance_of(info) if info is not None else None
+
+    def inferred_calls_once(self, tree: MypyFile) -> list[tuple[FuncDef, list[InferredCall]]]:
+        """Calls on ``Depends``-typed parameters of ``tree``'s async functions; once per build."""
+        if tree.fullname in self._inferred_done or not self._is_project(tree):
+            return []
+        self._inferred_done.add(tree.fullname)
+        options = compat.module_options_for(self._options, tree.fullname)
+        found = []
+        for function in sync_functions(tree.defs):
+            if not is_async(function) or not compat.checks_body(function, options):
+                continue
+            try:
+                calls = EffectWalk(self, function).inferred_calls()
+            except (AttributeError, TypeError):  # a node of a shape this mypy has changed
+                calls = []
+            if calls:
+                found.append((function, calls))
+        return found
 
     def effect_by_name(self, module: str, fullname: str) -> Effect | None:
         """The effect of the function ``fullname`` of ``module`` (``None``: it does not block)."""
@@ -147,6 +299,10 @@ class Summaries:
         effects = mine.get("effects") if isinstance(mine, dict) else None
         stored: Mapping[str, object] = effects if isinstance(effects, dict) else {}
         self._stored[tree.fullname] = stored
+        products = mine.get("products") if isinstance(mine, dict) else None
+        self._products_of[tree.fullname] = {
+            str(name): str(cls) for name, cls in (products or {}).items()
+        }
         return stored
 
     def _is_project(self, tree: MypyFile) -> bool:
@@ -212,8 +368,9 @@ class Summaries:
                 if functions[function].module == name
             }
             self._done[name] = mine
-            if mine:
-                self._store(tree, mine)
+            products = self._products_of[name] = self._products(tree, functions)
+            if mine or products:
+                self._store(tree, mine, products)
 
     def _unsolved(self, callee: str) -> MypyFile | None:
         """The module of ``callee`` if it must be solved with the current group."""
@@ -269,7 +426,9 @@ class Summaries:
         module = self._callee_module.get(callee)
         return self.effect_by_name(module, callee) if module is not None else None
 
-    def _store(self, tree: MypyFile, effects: Mapping[str, Effect]) -> None:
+    def _store(
+        self, tree: MypyFile, effects: Mapping[str, Effect], products: Mapping[str, str]
+    ) -> None:
         if self._object is None:
             found = self._state.type_info("builtins.object")
             if found is None:
@@ -278,7 +437,7 @@ class Summaries:
         metadata = compat.plugin_metadata(tree, fullnames.EFFECTS_SYMBOL, self._object)
         if metadata is not None:
             data = {name: effect.to_data() for name, effect in sorted(effects.items())}
-            metadata[fullnames.METADATA_KEY] = {"effects": data}
+            metadata[fullnames.METADATA_KEY] = {"effects": data, "products": dict(products)}
 
     # -- what a call in a walked body is --
 
@@ -404,3 +563,70 @@ class Summaries:
 
 
 #: What a body holds but does not run: its code runs where it is handed.
+
+
+def _abstract(function: FuncDef) -> bool:
+    """A body that says "an override does it": ``...``, ``pass``, ``raise NotImplementedError``."""
+    body = [
+        statement
+        for statement in function.body.body
+        if not (isinstance(statement, ExpressionStmt) and isinstance(statement.expr, StrExpr))
+    ]
+    if len(body) != 1:
+        return False
+    only = body[0]
+    if isinstance(only, PassStmt):
+        return True
+    if isinstance(only, ExpressionStmt):
+        return isinstance(only.expr, EllipsisExpr)
+    if isinstance(only, RaiseStmt) and only.expr is not None:
+        raised = only.expr.callee if isinstance(only.expr, CallExpr) else only.expr
+        return isinstance(raised, RefExpr) and raised.fullname == "builtins.NotImplementedError"
+    return False
+
+
+#: A stored product that is the call of a module variable (typed once the module is checked).
+_CALLED: Final = "call:"
+
+#: Generic classes whose first argument is what a provider yields.
+_YIELDING: Final = frozenset(
+    {
+        "typing.Generator",
+        "typing.Iterator",
+        "typing.Iterable",
+        "typing.AsyncGenerator",
+        "typing.AsyncIterator",
+        "typing.AsyncIterable",
+        "collections.abc.Generator",
+        "collections.abc.Iterator",
+        "collections.abc.AsyncGenerator",
+        "collections.abc.AsyncIterator",
+    }
+)
+
+
+def _produced(returned: ProperType) -> ProperType | None:
+    """A provider's annotated result, unwrapped from its generator or coroutine type."""
+    if isinstance(returned, Instance):
+        if returned.type.fullname in _YIELDING and returned.args:
+            inner = get_proper_type(returned.args[0])
+            return inner if isinstance(inner, Instance) else None
+        if returned.type.fullname == "typing.Coroutine" and len(returned.args) == 3:
+            inner = get_proper_type(returned.args[2])
+            return inner if isinstance(inner, Instance) else None
+        return returned
+    return None
+
+
+def produced_values(function: FuncDef) -> list[Expression]:
+    """The expressions a function's body returns or yields, in source order."""
+    found: list[Expression] = []
+    pending: list[Node] = [function.body]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (FuncDef, Decorator, LambdaExpr, ClassDef)):
+            continue
+        if isinstance(node, (ReturnStmt, YieldExpr)) and node.expr is not None:
+            found.append(node.expr)
+        pending.extend(reversed(compat.children(node)))
+    return found

@@ -22,6 +22,14 @@ def on_route_decorator(state: BuildState, ctx: MethodContext) -> Type:
     """``@router.get(...)``: the endpoint's mode against the router's and its dependencies."""
     api = compat.checker(ctx.api)
     if api is not None:
+        if state.summaries is not None:
+            # a module whose only blocking calls are on Depends-typed parameters (mypy: Any)
+            # runs no call hook: its async functions are walked here, once
+            from .call_checks import check_inferred  # call_checks imports this module
+
+            tree = compat.module_tree(api)
+            state.summaries.ensure(tree)
+            check_inferred(state, api, tree)
         decorator = state.decorator_of(api, ctx.context)
         if decorator is not None:
             _check_endpoint(state, api, ctx.type, decorator, ctx.context)

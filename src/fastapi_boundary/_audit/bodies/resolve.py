@@ -102,6 +102,29 @@ def element_of(value: Value) -> Value:
     return Unknown("items of a value")
 
 
+#: How many distinct items of a live collection a ``for`` loop's body is walked with.
+LOOP_ITEMS = 4
+
+
+def live_items(value: Value) -> list[Value] | None:
+    """The distinct items of a live list, tuple or set the app holds, for a ``for`` body.
+
+    ``for permission in self.permission_classes:`` over ``[ApiKeyPermission, ...]``
+    runs each class's code: the body is walked once per distinct item (a class by
+    identity, an instance by its type), at most `LOOP_ITEMS` of them.
+    """
+    if not isinstance(value, Obj) or type(value.value) not in (list, tuple, set, frozenset):
+        return None
+    items: list[object] = list(value.value)  # type: ignore[call-overload]  # checked above
+    found: dict[int, Value] = {}
+    for item in items[:64]:
+        key = id(item) if isinstance(item, type) else id(type(item))
+        found.setdefault(key, Obj(item))
+        if len(found) == LOOP_ITEMS:
+            break
+    return list(found.values()) or None
+
+
 class _PackageNames(Mapping[str, Any]):
     """Names for evaluating a library's string annotation: its module's, else its package's.
 

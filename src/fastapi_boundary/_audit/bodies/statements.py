@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from ..._common.modules import loaded_module
 from .base import WalkBase
-from .resolve import element_of, source_text, static_attr, written_annotation
+from .resolve import element_of, live_items, source_text, static_attr, written_annotation
 from .values import STATE, Inst, Local, Managed, Obj, Unknown, Value, class_of, useful
 
 
@@ -51,8 +51,13 @@ class Statements(WalkBase):
             self.block(node.body)
             self.block(node.orelse)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self.assign(node.target, element_of(self.expr(node.iter)))
-            self.block(node.body)
+            iterated = self.expr(node.iter)
+            items = live_items(iterated)
+            if items is None:
+                self.assign(node.target, element_of(iterated))
+                self.block(node.body)
+            else:
+                self.each_item(node, items)
             self.block(node.orelse)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
@@ -94,6 +99,21 @@ class Statements(WalkBase):
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 self.expr(target)
+
+    def each_item(self, node: ast.For | ast.AsyncFor, items: list[Value]) -> None:
+        """The loop's body once per item; a call found on every pass is one hit."""
+        before = len(self.summary.hits)
+        for item in items:
+            self.assign(node.target, item)
+            self.block(node.body)
+        seen: set[tuple[object, ...]] = set()
+        kept = self.summary.hits[:before]
+        for hit in self.summary.hits[before:]:
+            key = tuple((link.name, str(link.site)) for link in hit.path)
+            if key not in seen:
+                seen.add(key)
+                kept.append(hit)
+        self.summary.hits[:] = kept
 
     def caught(self, kind: ast.expr | None) -> Value:
         """What ``except Kind as error`` binds: an instance of ``Kind`` when it is one class."""

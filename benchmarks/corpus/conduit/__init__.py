@@ -1,0 +1,1 @@
+"""A RealWorld-style blogging API ("conduit"): sync SQLAlchemy reached from async endpoints."""

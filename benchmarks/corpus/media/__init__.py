@@ -1,0 +1,1 @@
+"""A media/integrations service: files, subprocesses, HTTP, SMTP and vendored SDK clients."""
