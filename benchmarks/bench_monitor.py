@@ -4,18 +4,21 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_monitor.py
 
-Three uvicorn servers on 127.0.0.1 serve the same FastAPI app (an ``async def`` endpoint
+Four uvicorn servers on 127.0.0.1 serve the same FastAPI app (an ``async def`` endpoint
 awaiting an ``AsyncRepository`` method): one ``install(app)`` (the anchor), one
-``install(app)`` again (the control: what noise alone looks like) and one
+``install(app)`` again (the control: what noise alone looks like), one
 ``install(app, monitor=True)`` (the default ``MonitorConfig``: 1% of layer calls and
 endpoints timed, the loop-lag sentinel every 0.5 s with its watchdog thread, limiter
-statistics read each tick, OpenTelemetry when importable).  Each round loads every
-server in turn, in a rotating order, for a fixed time with keep-alive connections from a
-minimal raw-socket client (so the client costs as little CPU as possible), several times,
-and keeps each server's best (load from elsewhere only ever lowers a rate); the ratio is
+statistics read each tick, OpenTelemetry when importable) and one with the monitor's
+profile on too (``MonitorConfig(profile=...)``: 1% of requests profiled step by step, the
+file written each minute and at shutdown).  Each round loads every server in turn, in a
+rotating order, for a fixed time with keep-alive connections from a minimal raw-socket
+client (so the client costs as little CPU as possible), several times, and keeps each
+server's best (load from elsewhere only ever lowers a rate); the ratio is
 the median over rounds of (requests/s / the anchor's requests/s in the same round).
 A second section calls the same apps in process as ASGI apps (no network, no client):
-the server-side cost alone, the worst case for the monitor's relative cost.
+the server-side cost alone, the worst case for the monitor's relative cost.  A third
+isolates the profiler: the same app in process, bare and with the profiler alone.
 Budget: >= 0.97x.  The report is printed and written to
 ``benchmarks/results/monitor.txt``; the exit status is 1 when the budget is missed.
 """
@@ -32,7 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +67,7 @@ import os
 
 from fastapi import FastAPI
 
-from fastapi_boundary import AsyncRepository, install
+from fastapi_boundary import AsyncRepository, MonitorConfig, install
 
 from fastapi_boundary._runtime import step_timing
 
@@ -88,13 +91,20 @@ async def state() -> dict[str, object]:
     return {{"timing": step_timing.active}}
 
 
-install(app, monitor=os.environ["{VARIANT_VAR}"] == "monitor")
+variant = os.environ["{VARIANT_VAR}"]
+if variant == "profile":  # the monitor and its profile: 1% of requests profiled (the default)
+    profile = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"bench-profile-{{os.getpid()}}.json")
+    install(app, monitor=MonitorConfig(profile=profile))
+else:
+    install(app, monitor=variant == "monitor")
 '''
 
 ANCHOR = "install(app)"
 CONTROL = "control: install(app) again"
 MONITOR = "install(app, monitor=True)"
-VARIANTS = {ANCHOR: "plain", CONTROL: "plain", MONITOR: "monitor"}
+PROFILED = "monitor with profile=..."
+VARIANTS = {ANCHOR: "plain", CONTROL: "plain", MONITOR: "monitor", PROFILED: "profile"}
+CHECKED = (MONITOR, PROFILED)  # the variants the budget applies to
 READY_TIMEOUT_S = 20.0
 
 
@@ -206,16 +216,18 @@ def ratio_lines(
         f"   anchor {ANCHOR}: {statistics.median(anchor):,.0f} {unit} (median), {spread(anchor, 0)}"
     ]
     passed = True
-    for label in (CONTROL, MONITOR):
+    for label in (CONTROL, *CHECKED):
         ratios = [side / base for side, base in zip(rates[label], anchor, strict=True)]
         median = statistics.median(ratios)
         lines.append(
             f"   {label:<30} {median:.3f}x  ({spread(ratios)}; "
             f"{statistics.median(rates[label]):,.0f} {unit})"
         )
-        if label == MONITOR and budget_checked:
-            passed = median >= BUDGET
-            lines.append(f"   monitor {median:.3f}x >= {BUDGET:.2f}x  {verdict(passed)}")
+        if label in CHECKED and budget_checked:
+            ok = median >= BUDGET
+            passed = passed and ok
+            name = "monitor" if label == MONITOR else "monitor + profile"
+            lines.append(f"   {name} {median:.3f}x >= {BUDGET:.2f}x  {verdict(ok)}")
     return lines, passed
 
 
@@ -265,7 +277,11 @@ def measure(options: Options) -> tuple[list[str], bool]:
         cpu_lines, cpu_passed = ratio_lines(per_cpu, "requests/CPU-s", budget_checked=True)
         lines.extend(cpu_lines)
         passed = passed and cpu_passed
-    monitored = states[MONITOR]["timing"] is True and states[ANCHOR]["timing"] is False
+    monitored = (
+        states[MONITOR]["timing"] is True
+        and states[PROFILED]["timing"] is True
+        and states[ANCHOR]["timing"] is False
+    )
     lines.append(f"   the monitor was running in its server only: {verdict(monitored)}")
     return lines, passed and monitored
 
@@ -332,48 +348,95 @@ async def asgi_requests_per_second(app: Any, requests: int) -> float:
     return requests / (time.perf_counter() - start)
 
 
-async def measure_in_process(options: Options) -> dict[str, list[float]]:
-    apps = {label: build_app(variant) for label, variant in VARIANTS.items()}
-    rates: dict[str, list[float]] = {label: [] for label in VARIANTS}
-    labels = list(VARIANTS)
+async def alternating(
+    labels: list[str],
+    options: Options,
+    rate_of: Callable[[str, int], Awaitable[float]],
+    what: str,
+) -> dict[str, list[float]]:
+    """Each label's best block per repetition, the labels in a rotating order."""
+    rates: dict[str, list[float]] = {label: [] for label in labels}
     per_block = max(options.asgi_requests // options.blocks, 100)
     for turn in range(options.asgi_repetitions):
         best: dict[str, float] = dict.fromkeys(labels, 0.0)
         for block in range(options.blocks):
             for label in rotation(labels, turn * options.blocks + block):
-                async with Lifespan(apps[label]):  # the monitor runs only during its own slice
-                    await asgi_requests_per_second(apps[label], per_block // 10)
-                    rate = await asgi_requests_per_second(apps[label], per_block)
-                best[label] = max(best[label], rate)
+                best[label] = max(best[label], await rate_of(label, per_block))
         for label in labels:
             rates[label].append(best[label])
-        progress_count("in process", turn + 1, options.asgi_repetitions)
+        progress_count(what, turn + 1, options.asgi_repetitions)
     return rates
+
+
+async def measure_in_process(options: Options) -> dict[str, list[float]]:
+    apps = {label: build_app(variant) for label, variant in VARIANTS.items()}
+
+    async def rate_of(label: str, requests: int) -> float:
+        async with Lifespan(apps[label]):  # the monitor runs only during its own slice
+            await asgi_requests_per_second(apps[label], requests // 10)
+            return await asgi_requests_per_second(apps[label], requests)
+
+    return await alternating(list(VARIANTS), options, rate_of, "in process")
 
 
 def in_process(options: Options) -> tuple[list[str], bool]:
     rates = asyncio.run(measure_in_process(options))
-    anchor = rates[ANCHOR]
     lines = [
         f"2. In process: the same apps called as ASGI apps, no network and no client "
         f"(the server-side cost alone); {options.asgi_requests:,} requests per app per "
         f"repetition in {options.blocks} alternating blocks, each app's best block kept, its "
         f"lifespan (and so the monitor) running during its own blocks only; "
         f"{options.asgi_repetitions} repetitions (budget: monitor >= {BUDGET:.2f}x)",
-        f"   anchor {ANCHOR}: {statistics.median(anchor):,.0f} requests/s (median), "
+    ]
+    rate_lines, passed = ratio_lines(rates, "requests/s", budget_checked=True)
+    return lines + rate_lines, passed
+
+
+# --- 3. the profile's own cost, isolated: the same app with and without the profiler ---------
+
+
+async def measure_profile_cost(options: Options) -> dict[str, list[float]]:
+    from fastapi_boundary._runtime.profile import Profiler
+
+    apps = {
+        "no profiler": build_app("plain"),
+        "profiled, 1% sampled (the default)": build_app("plain"),
+        "profiled, every request": build_app("plain"),
+    }
+    labels = list(apps)
+    Profiler(0.01).start(apps[labels[1]])  # the profiler alone: no sentinel, no step timing
+    Profiler(1.0).start(apps[labels[2]])
+
+    async def rate_of(label: str, requests: int) -> float:
+        return await asgi_requests_per_second(apps[label], requests)
+
+    async with contextlib.AsyncExitStack() as stack:
+        for app in apps.values():
+            await stack.enter_async_context(Lifespan(app))
+        return await alternating(labels, options, rate_of, "profile cost")
+
+
+def profile_cost(options: Options) -> tuple[list[str], bool]:
+    rates = asyncio.run(measure_profile_cost(options))
+    labels = list(rates)
+    anchor = rates[labels[0]]
+    lines = [
+        "3. The profile's own cost, isolated from the network and the rest of the monitor: "
+        "the same app in process, bare and with the profiler alone wrapping its routes; "
+        f"{options.asgi_requests:,} calls per side per repetition, in {options.blocks} "
+        f"alternating blocks, best block kept; {options.asgi_repetitions} repetitions "
+        f"(budget: profiled at the default rate >= {BUDGET:.2f}x)",
+        f"   anchor {labels[0]}: {statistics.median(anchor):,.0f} requests/s (median), "
         f"{spread(anchor, 0)}",
     ]
     passed = True
-    for label in (CONTROL, MONITOR):
+    for label in labels[1:]:
         ratios = [side / base for side, base in zip(rates[label], anchor, strict=True)]
         median = statistics.median(ratios)
-        lines.append(
-            f"   {label:<30} {median:.3f}x  ({spread(ratios)}; "
-            f"{statistics.median(rates[label]):,.0f} requests/s)"
-        )
-        if label == MONITOR:
+        lines.append(f"   {label:<38} {median:.3f}x  ({spread(ratios)})")
+        if label == labels[1]:
             passed = median >= BUDGET
-            lines.append(f"   monitor {median:.3f}x >= {BUDGET:.2f}x  {verdict(passed)}")
+            lines.append(f"   profile {median:.3f}x >= {BUDGET:.2f}x  {verdict(passed)}")
     return lines, passed
 
 
@@ -424,8 +487,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     lines, passed = measure(options)
     asgi_lines, asgi_passed = in_process(options)
-    publish(report(head, [lines, asgi_lines], passed and asgi_passed), RESULTS)
-    return 0 if passed and asgi_passed else 1
+    cost_lines, cost_passed = profile_cost(options)
+    passed = passed and asgi_passed and cost_passed
+    publish(report(head, [lines, asgi_lines, cost_lines], passed), RESULTS)
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

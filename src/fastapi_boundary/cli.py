@@ -1,4 +1,8 @@
-"""The ``fastapi-boundary`` command line: audit an app from CI or a terminal.
+"""The ``fastapi-boundary`` command line: audit an app from CI or a terminal, or advise on it.
+
+``check`` audits; ``advise`` recommends each route's mode from the guide's
+decision matrix (and, with ``--to``, plans a feature's migration); it exits 0
+whatever it recommends.
 
 Exit status: 0 when clean, 1 on findings (including a boundary error raised
 while the app was imported), 2 when the app cannot be loaded, is not an app,
@@ -31,12 +35,14 @@ from ._audit.app_check import check_app
 from ._audit.render import FORMATS, render, render_error
 from ._audit.report import AppReport
 from ._common.errors import AppLoadError, BoundaryError
+from ._common.modes import Mode
 from ._common.sites import Site, relative_path
 
 __all__ = ["load_app", "main"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_LOAD_ERROR = 0, 1, 2
 EXIT_VIOLATIONS = EXIT_FINDINGS  # the former name
+ADVISE_FORMATS = ("table", "json")
 
 _APP_TYPES = "a FastAPI or Starlette app or an APIRouter"
 
@@ -275,7 +281,42 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="every route a finding affects, and each route's hops and dependency tree",
     )
+    _advise_parser(commands)
     return parser
+
+
+def _advise_parser(commands: Any) -> None:
+    advise = commands.add_parser(
+        "advise",
+        help="recommend sync or async per route, router and app (the guide's decision matrix)",
+        description="Import APP and recommend each route's mode, with the reason, the evidence "
+        "and how sure it is; --to plans a feature's migration.",
+    )
+    advise.add_argument("app", metavar="APP", nargs="?", help="the app as module:attribute")
+    advise.add_argument("--app-dir", default=None, help="folder to import the app from")
+    advise.add_argument(
+        "--factory", action="store_true", help="APP is a function that returns the app"
+    )
+    advise.add_argument(
+        "--format", choices=ADVISE_FORMATS, default=None, help="output format (default: table)"
+    )
+    advise.add_argument(
+        "--profile",
+        metavar="FILE",
+        default=None,
+        help="the profile the monitor wrote (MonitorConfig(profile=FILE)): measured shares",
+    )
+    advise.add_argument(
+        "--to",
+        nargs=2,
+        metavar=("MODE", "TARGET"),
+        default=None,
+        help="plan the migration of TARGET (a router as module:variable, a route as "
+        "'GET /path', or an endpoint) to MODE (sync or async)",
+    )
+    advise.add_argument(
+        "-v", "--verbose", action="store_true", help="every piece of evidence for each route"
+    )
 
 
 def _flush_c_stdio() -> None:
@@ -367,11 +408,61 @@ def _audit(args: argparse.Namespace) -> tuple[int, str | None]:
     return status, text
 
 
+def _advise(args: argparse.Namespace) -> tuple[int, str | None]:
+    """Load and audit the app as ``check`` does, then advise (or plan): status and document."""
+    from ._advise.plan import plan_migration
+    from ._advise.render import render_advice, render_plan
+    from ._advise.report import advise_app
+    from ._runtime.profile_format import read_profile
+
+    args.baseline, args.update_baseline, args.policy, args.quiet = None, False, None, False
+    fmt = args.format or "table"
+    try:
+        chosen = check_options.settings(args, FORMATS)
+        mode = Mode(args.to[0]) if args.to else None
+        profile = read_profile(args.profile) if args.profile else None
+    except ValueError:
+        message = f"--to takes sync or async; got {args.to[0]!r}"
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_LOAD_ERROR, render_error(fmt, message, None, EXIT_LOAD_ERROR)
+    except BoundaryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_LOAD_ERROR, render_error(fmt, str(error), None, EXIT_LOAD_ERROR)
+    fmt = args.format or (chosen.format if chosen.format in ADVISE_FORMATS else "table")
+    print(f"fastapi-boundary: loading {chosen.app}", file=sys.stderr)
+    try:
+        app = load_app(chosen.app, app_dir=chosen.app_dir, factory=chosen.factory)
+    except AppLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        site = error.site if isinstance(error, _LoadError) else None
+        return EXIT_LOAD_ERROR, render_error(fmt, str(error), site, EXIT_LOAD_ERROR)
+    except BoundaryError as error:
+        message = f"importing {chosen.app} raised {type(error).__name__}: {error}"
+        print(f"error: {message}. Fix: run fastapi-boundary check first", file=sys.stderr)
+        return EXIT_FINDINGS, render_error(fmt, message, None, EXIT_FINDINGS)
+    report = check_app(app, config=chosen.config)
+    if not report.routes:
+        message = _no_routes(chosen.app, report)
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_LOAD_ERROR, render_error(fmt, message, None, EXIT_LOAD_ERROR)
+    advice = advise_app(report, app, profile=profile, profile_path=args.profile, target=chosen.app)
+    if mode is None:
+        return EXIT_OK, render_advice(advice, fmt, verbose=args.verbose)
+    try:
+        plan = plan_migration(
+            advice.evidence, args.to[1], mode, root=chosen.app_dir, app=chosen.app
+        )
+    except BoundaryError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_LOAD_ERROR, render_error(fmt, str(error), None, EXIT_LOAD_ERROR)
+    return EXIT_OK, render_plan(plan, fmt)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     args = _parser().parse_args(argv)
     with _stdout_to_stderr():
-        status, document = _audit(args)
+        status, document = _advise(args) if args.command == "advise" else _audit(args)
     if document is not None:
         sys.stdout.write(document + "\n")
         sys.stdout.flush()

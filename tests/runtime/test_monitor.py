@@ -394,6 +394,9 @@ def test_the_opentelemetry_api_is_used_when_importable() -> None:
         ({"metrics": "prometheus"}, r"metrics=\.\.\.\) takes a callable receiving a Metric"),
         ({"endpoints": "yes"}, r"endpoints=\.\.\.\) takes True or False"),
         ({"bogus": 1}, r"unexpected keyword argument 'bogus'.*Fix: use the fields"),
+        ({"profile": 3}, r"profile=\.\.\.\) takes the path of the file to write; got 3"),
+        ({"profile_sample_rate": 0}, r"profile_sample_rate=\.\.\.\) must be a fraction"),
+        ({"profile_every": float("inf")}, r"profile_every=\.\.\.\) must be a finite number"),
         ("on", r"takes a MonitorConfig, a mapping of its fields, True or None; got 'on'"),
     ],
 )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -35,11 +36,12 @@ from typing import Any
 import anyio
 
 from .._common.errors import BlockingCallError, BoundaryError
-from .._common.sites import Site
+from .._common.sites import Site, display_name, site_of
 from .._offload.threads import limiter_statistics
 from . import step_timing
-from .attribution import caller_frame, site_of_frame
+from .attribution import is_foreign, site_of_frame
 from .detection import Detection, format_message
+from .profile import Profiler
 from .request_scope import route_on_stack
 from .stack_samples import Watchdog
 
@@ -76,12 +78,14 @@ _SECONDS_UPPER = {
     "lag_interval": 60.0,
     "lag_threshold": 60.0,
     "log_every": 86_400.0,
+    "profile_every": 86_400.0,
 }
 _SECONDS_EXAMPLE = {
     "step_threshold": "0.1 (100 ms)",
     "lag_interval": "0.5 (twice a second)",
     "lag_threshold": "0.1 (100 ms)",
     "log_every": "60 (one record a minute)",
+    "profile_every": "60 (the profile file rewritten once a minute)",
 }
 
 
@@ -119,6 +123,10 @@ class MonitorConfig:
     least number of seconds between two log records about the same thing.
     ``raise_errors`` makes a slow step or a sync layer call on the loop
     raise `BlockingCallError` in the request (for staging, never the default).
+    ``profile`` names a file the monitor writes its profile to (per route: time
+    on the loop, awaiting, in a worker thread; see ``profile_format``) every
+    ``profile_every`` seconds and when the app stops; ``profile_sample_rate``
+    is the fraction of requests profiled.
     """
 
     sample_rate: float = 0.01
@@ -131,11 +139,21 @@ class MonitorConfig:
     meter: Any = None
     log_every: float = 60.0
     raise_errors: bool = False
+    profile: str | os.PathLike[str] | None = None
+    profile_sample_rate: float = 0.01
+    profile_every: float = 60.0
 
     def __post_init__(self) -> None:
         step_timing.check_rate(self.sample_rate, "MonitorConfig(sample_rate=...)")
+        step_timing.check_rate(self.profile_sample_rate, "MonitorConfig(profile_sample_rate=...)")
         for name in ("step_threshold", "lag_interval", "lag_threshold", "log_every"):
             _seconds(getattr(self, name), name)
+        _seconds(self.profile_every, "profile_every")
+        if self.profile is not None and not isinstance(self.profile, (str, os.PathLike)):
+            raise BoundaryError(
+                f"MonitorConfig(profile=...) takes the path of the file to write; got "
+                f'{self.profile!r}. Fix: pass e.g. profile="boundary-profile.json".'
+            )
         if self.metrics is not None and not callable(self.metrics):
             raise BoundaryError(
                 f"MonitorConfig(metrics=...) takes a callable receiving a Metric; got "
@@ -177,12 +195,45 @@ class _StallSample:
     taken: float
     route: str | None
     site: Site | None
+    function: str | None = None  # the innermost frame of the user's code
+    endpoint: str | None = None  # the route's endpoint, with its site
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _user_frame(frame: FrameType | None) -> FrameType | None:
+    """The innermost frame of the user's code: never this package, the stdlib or a library."""
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith((_PACKAGE_DIR, "<")) and not is_foreign(filename):
+            return frame
+        frame = frame.f_back
+    return None
+
+
+def _endpoint_on_stack(frame: FrameType | None) -> str | None:
+    """The endpoint of the request on the stack (Starlette puts it in the scope): name and site."""
+    while frame is not None:
+        if "scope" in frame.f_code.co_varnames:
+            try:
+                scope = frame.f_locals.get("scope")
+            except Exception:  # a frame finishing under the sampling thread
+                scope = None
+            endpoint = scope.get("endpoint") if isinstance(scope, dict) else None
+            if endpoint is not None:
+                return f"{display_name(endpoint)}, {site_of(endpoint)}"
+        frame = frame.f_back
+    return None
 
 
 def _sample_loop(ident: int, taken: float) -> _StallSample:
     frame: FrameType | None = sys._current_frames().get(ident)
     route = route_on_stack(frame)  # the request's scope, from Starlette's frames
-    return _StallSample(taken, route, site_of_frame(caller_frame(frame)))
+    user = _user_frame(frame)
+    function = user.f_code.co_name if user is not None else None
+    endpoint = _endpoint_on_stack(frame) if route is not None else None
+    return _StallSample(taken, route, site_of_frame(user), function, endpoint)
 
 
 # --- reporting: logs (rate-limited), the callback, OpenTelemetry --------------------------
@@ -230,6 +281,7 @@ class Monitor:
         self._loop_thread = 0
         self._stall: _StallSample | None = None
         self._watchdog: Watchdog | None = None
+        self.profiler: Profiler | None = None
         self.running = False
 
     # lifecycle
@@ -245,6 +297,9 @@ class Monitor:
         step_timing.attach(self._sink_name, sink)
         if config.endpoints and app is not None:
             step_timing.instrument_app(app)
+        if config.profile is not None and app is not None:  # outermost: after step timing
+            self.profiler = Profiler(config.profile_sample_rate)
+            self.profiler.start(app)
         self._loop_thread = threading.get_ident()
         self._beat = perf_counter()
         tick = min(max(config.lag_threshold / 2, 0.005), 0.25)
@@ -254,6 +309,8 @@ class Monitor:
 
     def stop(self) -> None:
         self.running = False
+        if self.profiler is not None:
+            self.profiler.stop()  # first: its wrappers sit on top of step timing's
         step_timing.detach(self._sink_name)
         if self._watchdog is not None:
             self._watchdog.stop()
@@ -269,12 +326,32 @@ class Monitor:
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(self.sentinel)
+                if self.profiler is not None:
+                    tasks.start_soon(self._profile_writer)
                 try:
                     yield
                 finally:
                     tasks.cancel_scope.cancel()
+            if self.profiler is not None:
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(self.write_profile)
         finally:
             self.stop()
+
+    async def _profile_writer(self) -> None:
+        """Rewrite the profile file every ``profile_every`` seconds, from a worker thread."""
+        while True:
+            await anyio.sleep(self.config.profile_every)
+            await anyio.to_thread.run_sync(self.write_profile)
+
+    def write_profile(self) -> None:
+        """Write what the profiler recorded so far (never raises: a failure is logged once)."""
+        if self.profiler is None or self.config.profile is None:
+            return
+        try:
+            self.profiler.snapshot().write(self.config.profile)
+        except Exception:
+            self._failed("profile writer")
 
     async def sentinel(self) -> None:
         """The loop-lag sentinel: sleep, measure lateness, read the limiters; until cancelled."""
@@ -317,7 +394,7 @@ class Monitor:
         stall = self._stall
         if stall is None or stall.taken < start:
             stall = _StallSample(0.0, None, None)
-        attributes = {}
+        attributes: dict[str, str] = {}
         if stall.route is not None:
             attributes["route"] = stall.route
         if stall.site is not None:
@@ -326,7 +403,9 @@ class Monitor:
         where = "".join(
             [
                 f" while serving {stall.route}" if stall.route else "",
+                f" (endpoint {stall.endpoint})" if stall.endpoint else "",
                 f" at {stall.site}" if stall.site else "",
+                f" in {stall.function}" if stall.function else "",
             ]
         )
         self.log(
@@ -338,6 +417,8 @@ class Monitor:
             lag_ms=round(lag * 1000, 3),
             route=stall.route,
             site=None if stall.site is None else str(stall.site),
+            function=stall.function,
+            endpoint=stall.endpoint,
         )
 
     def _queues(self) -> None:
@@ -345,6 +426,8 @@ class Monitor:
             statistics = limiter_statistics()
         except RuntimeError:  # no anyio backend here: nothing to read
             return
+        if self.profiler is not None:
+            self.profiler.limiters_seen(statistics)
         for stats in statistics:
             attributes = {"limiter": stats.name}
             self.emit(Metric("boundary.offload.borrowed", stats.borrowed, "1", attributes))
