@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.responses import PlainTextResponse
 
+from examples.bookshop_common.analysis import reading_stats
 from examples.bookshop_common.schemas import (
     AuthorCreate,
     AuthorRead,
@@ -18,8 +19,10 @@ from examples.bookshop_common.schemas import (
     CustomerRead,
     OrderCreate,
     OrderRead,
+    ReadingStats,
+    Text,
 )
-from fastapi_boundary import AsyncRouter
+from fastapi_boundary import AsyncRouter, run_cpu
 
 from .dependencies import CatalogServiceDep, CustomerServiceDep, OrderServiceDep
 
@@ -83,3 +86,9 @@ async def register_customer(payload: CustomerCreate, customers: CustomerServiceD
 async def login(payload: Credentials, customers: CustomerServiceDep) -> CustomerRead:
     password = payload.password.get_secret_value()
     return CustomerRead.model_validate(await customers.authenticate(payload.name, password))
+
+
+@router.post("/manuscripts/stats")
+async def manuscript_stats(payload: Text) -> ReadingStats:
+    """CPU work: a local worker process, or a Celery worker when the shop has a queue."""
+    return ReadingStats.model_validate(await run_cpu(reading_stats, payload.text))

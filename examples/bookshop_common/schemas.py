@@ -64,3 +64,14 @@ class CustomerRead(BaseModel):
 
     id: int
     name: str
+
+
+class Text(BaseModel):
+    text: str = Field(max_length=2_000_000)
+
+
+class ReadingStats(BaseModel):
+    words: int
+    distinct_words: int
+    top_words: list[str]
+    reading_minutes: float

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.responses import PlainTextResponse
 
+from examples.bookshop_common.analysis import reading_stats
 from examples.bookshop_common.schemas import (
     AuthorCreate,
     AuthorRead,
@@ -18,6 +19,8 @@ from examples.bookshop_common.schemas import (
     CustomerRead,
     OrderCreate,
     OrderRead,
+    ReadingStats,
+    Text,
 )
 from fastapi_boundary import SyncRouter
 
@@ -82,3 +85,9 @@ def register_customer(payload: CustomerCreate, customers: CustomerServiceDep) ->
 def login(payload: Credentials, customers: CustomerServiceDep) -> CustomerRead:
     password = payload.password.get_secret_value()
     return CustomerRead.model_validate(customers.authenticate(payload.name, password))
+
+
+@router.post("/manuscripts/stats")
+def manuscript_stats(payload: Text) -> ReadingStats:
+    """CPU work in a sync shop: a plain def, which FastAPI runs in its threadpool, off the loop."""
+    return ReadingStats.model_validate(reading_stats(payload.text))

@@ -546,6 +546,40 @@ CATALOG: tuple[BlockingEntry, ...] = (
         "use `redis.asyncio.Redis` and await it",
         package="redis",
     ),
+    # worker queues: publishing is a broker round trip, a result waits for the whole task
+    *_group(
+        "net",
+        [
+            *_methods("celery.app.task.Task", "delay", "apply_async"),
+            "celery.app.base.Celery.send_task",
+        ],
+        package="celery",
+        advice=(
+            "await run_queued(func, ...) on a @queued(celery_app) function (it publishes and "
+            "waits off the event loop), or await enqueue(func, ...) to send it and go on"
+        ),
+    ),
+    *_group(
+        "net",
+        [
+            *_methods("celery.result.AsyncResult", "get", "wait"),
+            *_methods("celery.result.ResultSet", "get", "join"),
+        ],
+        package="celery",
+        advice=(
+            "it blocks until the task ends: await run_queued(func, ...) instead of "
+            "delay(...).get(), or await queued_result(func, task_id) for a task sent earlier"
+        ),
+    ),
+    *_group(
+        "net",
+        ["kombu.messaging.Producer.publish"],
+        package="kombu",
+        advice=(
+            "publishing is a blocking broker round trip: await run_queued(...) / "
+            "await enqueue(...) for Celery tasks, else await run_blocking(producer.publish, ...)"
+        ),
+    ),
     BlockingEntry(
         "pymongo.collection.Collection.*",
         "db",

@@ -13,11 +13,14 @@ or ``except RuntimeError`` clauses keep working::
      +-- OffloadError (TypeError)              an offload given the wrong kind of callable
      |    +-- ProcessTargetError               a function a worker process cannot import or run
      |    +-- ProcessPicklingError             an argument, result or exception that cannot cross
+     |    +-- QueueTargetError                 a function that cannot be a worker queue's task
+     |    +-- QueueEncodingError               an argument the queue's serializer cannot encode
      +-- LimiterError (ValueError)             a limiter misdeclared or misconfigured
      +-- ProcessPoolError (RuntimeError)      the process pool misconfigured or misused
      |    +-- WorkerCrashedError               a worker process died while running a call
      +-- RemoteTraceback                      a worker's traceback, as ``__cause__`` (Python 3.10)
      +-- BlockingCallError (RuntimeError)     the guard caught blocking work on the event loop
+     +-- QueueUnavailableError (ConnectionError)  the queue's broker or result backend is down
 """
 
 from __future__ import annotations
@@ -37,9 +40,13 @@ __all__ = [
     "LimiterError",
     "ModeMismatchError",
     "OffloadError",
+    "OffloadTimeoutError",
     "ProcessPicklingError",
     "ProcessPoolError",
     "ProcessTargetError",
+    "QueueEncodingError",
+    "QueueTargetError",
+    "QueueUnavailableError",
     "RemoteTraceback",
     "RouteModeError",
     "WorkerCrashedError",
@@ -209,3 +216,26 @@ class BlockingCallError(BoundaryError, RuntimeError):
 
 
 BlockingCallError.__module__ = "fastapi_boundary"
+
+
+# --- worker queues (see _queue/) ---
+
+
+class QueueTargetError(OffloadError):
+    """A function that cannot be a queued task (async def, lambda, closure, method ...)."""
+
+
+class QueueEncodingError(OffloadError):
+    """An argument of a queued call that the queue's serializer (JSON by default) cannot encode."""
+
+
+class QueueUnavailableError(BoundaryError, ConnectionError):
+    """The broker or the result backend of a worker queue cannot be reached.
+
+    Raised at once (after the client's short retries), never after a hang; a
+    later call connects again, so the app recovers when the broker is back.
+    """
+
+
+for _public in (QueueTargetError, QueueEncodingError, QueueUnavailableError):
+    _public.__module__ = "fastapi_boundary"

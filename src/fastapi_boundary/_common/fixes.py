@@ -16,6 +16,12 @@ from __future__ import annotations
 
 __all__ = [
     "a",
+    "advise_cpu_offload",
+    "advise_keep",
+    "advise_make_def",
+    "advise_migrate",
+    "advise_plan_boundary",
+    "advise_plan_drags",
     "async_from_sync",
     "at",
     "blocking_call_fix",
@@ -26,6 +32,7 @@ __all__ = [
     "layer_dependency_fix",
     "layer_function_fix",
     "layer_method_fix",
+    "lazy_load_fix",
     "loop_helper_fix",
     "marker_on_async",
     "offload_dependency_given_async",
@@ -35,10 +42,15 @@ __all__ = [
     "offload_limiter_order",
     "offload_marked",
     "offload_timed_out",
+    "private_loop_fix",
     "process_target_async",
     "process_target_generator",
     "process_target_nested",
     "proxy_given_async_method",
+    "queue_argument_not_encodable",
+    "queue_target_async",
+    "queue_task_refused",
+    "queue_unavailable",
     "sync_layer_call_fix",
     "to_async_given_async_layer",
 ]
@@ -214,6 +226,23 @@ def blocking_call_fix(fix: str, caller: str | None = None) -> str:
     return f"{fix}, or make {caller} a plain def"
 
 
+def private_loop_fix() -> str:
+    """``asyncio.run``/``run_until_complete`` in a worker thread: a second event loop."""
+    return (
+        "call the coroutine on the app's own loop with `anyio.from_thread.run(async_fn, ...)` "
+        "from the worker thread, or make the caller `async def` and await it"
+    )
+
+
+def lazy_load_fix(owner: str, attribute: str) -> str:
+    """A relationship loaded on attribute access under an ``AsyncSession`` (``MissingGreenlet``)."""
+    return (
+        f"load it with the query (`.options(selectinload({owner}.{attribute}))`), or "
+        f"`await session.refresh(obj, [{attribute!r}])` before reading it, or read it as "
+        f"`await obj.awaitable_attrs.{attribute}` (SQLAlchemy's `AsyncAttrs`)"
+    )
+
+
 def loop_helper_fix(helper: str, callee: str, category: str, caller: str | None = None) -> str:
     """R5: the app's own sync ``helper`` reaches blocking ``callee`` (a ``category`` call).
 
@@ -356,4 +385,94 @@ def offload_dependency_given_async(name: str, site: object) -> str:
     return (
         f"offload_dependency() was given {name}{at(site)}, which is async: FastAPI already "
         f"awaits it on the event loop. Fix: use it directly in Depends()"
+    )
+
+
+# --- worker queues (Celery) ----------------------------------------------------------------
+
+
+def queue_task_refused(name: str, reason: str, fix: str) -> str:
+    """``@queued`` refusing ``name``: a worker could not import it, or would not run its body."""
+    return f"@queued cannot make {name} a queued task: it is {reason}. Fix: {fix}"
+
+
+def queue_target_async(kind: str) -> tuple[str, str]:
+    """Why an ``async def`` cannot be a Celery task (celery/celery#6552), and the fix."""
+    return (
+        f"{kind}; a Celery worker calls a task's function and never awaits it, so it would "
+        f"only create a coroutine and the body would never run",
+        "make it a def: await the async I/O in the caller and pass its results as arguments",
+    )
+
+
+def queue_argument_not_encodable(
+    call: str, label: str, type_name: str, serializer: str, error: str
+) -> str:
+    """An argument of a queued call that the task's serializer cannot encode."""
+    return (
+        f"{call} cannot send its {label} to the queue: the {serializer!r} serializer cannot "
+        f"encode a {type_name} ({error}); nothing was sent. Fix: pass plain data (numbers, "
+        f"str, lists, dicts; kombu's JSON also encodes datetime, Decimal, UUID and bytes): "
+        f"model.model_dump(mode='json') for a Pydantic model, dataclasses.asdict(...) for a "
+        f"dataclass, a list for a set, an id for an ORM object"
+    )
+
+
+def queue_unavailable(call: str, part: str, url: str, error: str, outcome: str) -> str:
+    """The broker or result backend (``part``) at ``url`` could not be reached."""
+    return (
+        f"{call} could not reach the queue's {part} at {url} ({error}): {outcome}. Fix: start "
+        f"the {part} or correct its URL ({'broker_url' if part == 'broker' else 'result_backend'}"
+        f" of the Celery app); nothing needs restarting, the next call connects again"
+    )
+
+
+# --- advise: what to do about a route's mode, and the migration plan's boundary -----------
+
+
+def advise_keep(mode: str) -> str:
+    """The route already has the mode the guide recommends."""
+    return f"keep it {mode}"
+
+
+def advise_make_def(endpoint: str) -> str:
+    """An ``async def`` route that awaits nothing: premature async."""
+    return (
+        f"make {endpoint} a plain def (on a SyncRouter): it awaits nothing, so as an async def "
+        f"it only holds the event loop; FastAPI runs a def in the threadpool"
+    )
+
+
+def advise_cpu_offload(is_async: bool) -> str:
+    """CPU-bound work: sync, and out of the request's thread when it is heavy."""
+    return (
+        "make the route a def, or await run_cpu(func, ...) so the work runs in a worker process"
+        if is_async
+        else "keep it sync; when the work is heavy, run it in a worker process "
+        "(@cpu_bound, await run_cpu(func, ...) from async code) or hand it to a worker queue"
+    )
+
+
+def advise_migrate(app: str, mode: str, target: str) -> str:
+    """The route should change mode: the per-feature plan that says how."""
+    when = "when it is proven necessary" if mode == "async" else "now"
+    return (
+        f"migrate the feature to {mode} {when}, per feature, not globally: "
+        f"fastapi-boundary advise {app} --to {mode} {target}"
+    )
+
+
+def advise_plan_drags(layer: str, mode: str, routes: str) -> str:
+    """A shared layer: migrating it moves other routes too."""
+    return (
+        f"{layer} is shared: making it {mode} drags {routes} along (their layers would hold an "
+        f"{mode} {layer} and be refused at import time)"
+    )
+
+
+def advise_plan_boundary(layer: str, provider: str) -> str:
+    """The explicit boundary that keeps a shared sync layer where it is."""
+    return (
+        f"keep {layer} sync and cross once: its async user takes AsyncProxy[{layer}] from a "
+        f"provider {provider} that returns to_async(...) (each call runs in a worker thread)"
     )
