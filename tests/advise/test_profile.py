@@ -1,10 +1,11 @@
 """The performance reality check: the monitor's profile under real traffic, classified by advise.
 
 A real uvicorn on 127.0.0.1 (its socket bound by the test, so no port race) serves a
-route that awaits ``anyio.sleep(0.05)`` and one that spends 50 ms of its thread's CPU
-time; a bounded, sequential load; the profile is written when the server stops.  The
-margins are huge: one route's time is all waiting, the other's all computing (or
-waiting for a CPU, which counts as computing on a loaded machine).
+route that awaits ``anyio.sleep(0.05)``, one that spends 50 ms of its thread's CPU
+time and one that awaits ``run_blocking(time.sleep, 0.05)`` (a blocking driver behind
+an offload); a bounded, sequential load; the profile is written when the server stops.
+The margins are huge: one route's time is all waiting, one's all computing (or waiting
+for a CPU, which counts as computing on a loaded machine), one's all in a thread offload.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import time
 import anyio
 from fastapi import FastAPI
 
-from fastapi_boundary import MonitorConfig, install
+from fastapi_boundary import MonitorConfig, install, run_blocking
 
 app = FastAPI()
 
@@ -59,6 +60,12 @@ def compute() -> int:
     while time.thread_time() < end:
         spins += 1
     return spins
+
+
+@app.get("/blocking")
+async def blocked() -> str:
+    await run_blocking(time.sleep, 0.05)
+    return "slept"
 
 
 install(
@@ -136,11 +143,15 @@ def test_a_recorded_profile_tells_waiting_from_computing(
         for _ in range(8):  # bounded load: 16 requests, one at a time
             assert client.get("/wait").json() == "waited"
             assert client.get("/compute").json() > 0
+            assert client.get("/blocking").json() == "slept"
     process.send_signal(signal.SIGINT)  # a graceful stop: the lifespan ends, the file is written
     assert process.wait(WAIT) in (0, -signal.SIGINT)  # newer uvicorn re-raises the signal
     profile = read_profile(path)
     assert profile.routes["GET /wait"].requests == 9  # 8 and the readiness probe
     assert profile.routes["GET /compute"].requests == 8
+    offloaded = profile.routes["GET /blocking"]
+    assert offloaded.requests == 8 and offloaded.offload_thread >= 8 * 0.05 * 0.9
+    assert profile.routes["GET /wait"].offload_thread == 0.0
     assert profile.peak_sync_threads >= 1
     assert profile.limiters["default"].total == 40
 
@@ -157,6 +168,12 @@ def test_a_recorded_profile_tells_waiting_from_computing(
     assert computing["measured"]["text"].startswith("CPU dominates (")
     assert (computing["mode"], computing["row"]) == ("sync", "cpu-heavy")
     assert "sync is as fast and simpler" in computing["reason"]
+    blocking = routes["GET /blocking"]["measured"]
+    assert (blocking["verdict"], blocking["thread_offloads"]) == ("waiting", True)
+    assert blocking["text"].startswith("a blocking driver is in the path, ")
+    assert blocking["text"].endswith("): sync is as fast and simpler")
+    assert routes["GET /blocking"]["mode"] == "sync"
+    assert not waiting["measured"]["thread_offloads"]
     assert document["threads"]["pool"] == 40
     assert document["threads"]["peak_sync_threads"] >= 1
 
@@ -182,6 +199,39 @@ def test_the_verdicts_from_the_shares() -> None:
     assert blocked.verdict_text().startswith("waiting dominates, in a blocked worker thread")
     assert fast is not None and fast.verdict == "fast"
     assert measure(RouteTimes()) is None
+
+
+def test_the_verdicts_of_offloaded_time() -> None:
+    driver = measure(
+        RouteTimes(requests=4, wall=0.2, loop=0.002, loop_cpu=0.002, offload_thread=0.195)
+    )
+    assert driver is not None and (driver.verdict, driver.in_offload) == ("waiting", True)
+    assert not driver.in_thread and driver.awaiting < 0.05
+    assert driver.verdict_text().startswith("a blocking driver is in the path, 98% of the time")
+    assert driver.verdict_text().endswith("sync is as fast and simpler")
+    processes = measure(
+        RouteTimes(requests=4, wall=0.2, loop=0.002, loop_cpu=0.002, offload_process=0.195)
+    )
+    assert processes is not None and (processes.verdict, processes.in_process) == ("cpu", True)
+    assert processes.verdict_text().endswith("keep the process offload")
+    # awaiting real I/O with a short offload on the way: still waiting on I/O
+    io = measure(RouteTimes(requests=4, wall=0.2, loop=0.002, loop_cpu=0.002, offload_thread=0.02))
+    assert io is not None and io.verdict == "waiting" and not io.in_offload
+    assert io.verdict_text().endswith("): async pays")
+
+
+def test_a_version_1_profile_reads_with_no_offload_time(tmp_path: Path) -> None:
+    path = tmp_path / "profile.json"
+    times = {"requests": 2, "wall": 0.1, "loop": 0.01, "thread": 0.0, "awaiting": 0.09}
+    document = {"format": "fastapi-boundary-profile", "version": 1, "routes": {"GET /a": times}}
+    path.write_text(json.dumps(document))
+    read = read_profile(path).routes["GET /a"]
+    assert (read.offload_thread, read.offload_process) == (0.0, 0.0)
+    assert abs(read.awaiting - 0.09) < 1e-9
+    Profile(routes={"GET /a": RouteTimes(requests=1, wall=0.1, offload_thread=0.08)}).write(path)
+    assert json.loads(path.read_text())["version"] == 2
+    again = read_profile(path).routes["GET /a"]
+    assert again.offload_thread == 0.08 and abs(again.awaiting - 0.02) < 1e-9
 
 
 def test_threads_held_against_the_pool_and_the_database_pool() -> None:

@@ -6,12 +6,16 @@ route's `RouteTimes` (the monitor's profile):
 
 - *computing* is CPU time on the loop and in the route's thread, plus the time
   that thread was ready but waited for a CPU (on a loaded machine a CPU-bound
-  route waits for a core, not for I/O);
-- *waiting* is the time suspended on the loop (awaiting I/O or an offload) plus
-  the time the route's thread was blocked (a blocking call);
+  route waits for a core, not for I/O), plus the time awaiting a process
+  offload (work in a worker process);
+- *waiting* is the time suspended on the loop (awaiting I/O), the time the
+  route's thread was blocked (a blocking call) and the time awaiting a thread
+  offload (``run_blocking``, ``to_async``: a blocking call in another thread);
 - the verdict: ``fast`` (under `FAST` seconds a request: simple and fast),
   ``waiting`` when waiting outweighs computing (``in_thread`` when most of it
-  was a blocked thread: a blocking call), else ``cpu``.
+  was a blocked thread, ``in_offload`` when most of it was thread offloads:
+  either way a blocking driver is in the path), else ``cpu`` (``in_process``
+  when most of the computing was in worker processes).
 """
 
 from __future__ import annotations
@@ -42,6 +46,10 @@ class Measured:
     waiting: float
     verdict: Verdict
     in_thread: bool
+    offload_thread: float = 0.0
+    offload_process: float = 0.0
+    in_offload: bool = False
+    in_process: bool = False
 
     def verdict_text(self) -> str:
         shares = (
@@ -50,8 +58,18 @@ class Measured:
         )
         if self.verdict == "fast":
             return f"simple and fast ({shares}): sync is as fast and simpler"
+        if self.verdict == "cpu" and self.in_process:
+            return (
+                f"CPU dominates, {self.offload_process:.0%} of the time in worker processes "
+                f"({shares}): keep the process offload"
+            )
         if self.verdict == "cpu":
             return f"CPU dominates ({shares}): sync is as fast and simpler"
+        if self.in_offload:
+            return (
+                f"a blocking driver is in the path, {self.offload_thread:.0%} of the time in "
+                f"thread offloads ({shares}): sync is as fast and simpler"
+            )
         if self.in_thread:
             return f"waiting dominates, in a blocked worker thread ({shares})"
         return f"waiting dominates ({shares}): async pays"
@@ -64,11 +82,15 @@ class Measured:
                 "loop": round(self.loop, 4),
                 "awaiting": round(self.awaiting, 4),
                 "thread": round(self.thread, 4),
+                "offload_thread": round(self.offload_thread, 4),
+                "offload_process": round(self.offload_process, 4),
                 "computing": round(self.computing, 4),
                 "waiting": round(self.waiting, 4),
             },
             "verdict": self.verdict,
             "blocked_thread": self.in_thread,
+            "thread_offloads": self.in_offload,
+            "process_offloads": self.in_process,
             "text": self.verdict_text(),
         }
 
@@ -78,9 +100,10 @@ def measure(times: RouteTimes) -> Measured | None:
     if times.requests <= 0 or times.wall <= 0:
         return None
     wall = times.wall
-    computing = times.loop_cpu + times.thread_cpu + times.thread_delay
+    on_cpu = times.loop_cpu + times.thread_cpu + times.thread_delay
+    computing = on_cpu + times.offload_process
     blocked = max(times.thread - times.thread_cpu - times.thread_delay, 0.0)
-    waiting = times.awaiting + blocked
+    waiting = times.awaiting + blocked + times.offload_thread
     mean = wall / times.requests
     verdict: Verdict
     if mean < FAST:
@@ -99,7 +122,11 @@ def measure(times: RouteTimes) -> Measured | None:
         computing=computing / total,
         waiting=waiting / total,
         verdict=verdict,
-        in_thread=blocked > times.awaiting,
+        in_thread=blocked > times.awaiting + times.offload_thread,
+        offload_thread=min(times.offload_thread / wall, 1.0),
+        offload_process=min(times.offload_process / wall, 1.0),
+        in_offload=times.offload_thread > times.awaiting + blocked,
+        in_process=times.offload_process > on_cpu,
     )
 
 

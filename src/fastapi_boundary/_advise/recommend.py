@@ -246,6 +246,11 @@ def _with_measurement(row: Row, evidence: RouteEvidence, measured: Measured) -> 
     said = measured.verdict_text()
     if measured.verdict == "cpu" and row.key not in ("classic-sqlalchemy", "blocking-library"):
         return ROWS["cpu-heavy"], f"{said}; {ROWS['cpu-heavy'].reason}"
+    if measured.verdict == "waiting" and measured.in_offload:
+        # the request waited on blocking work in worker threads: async over it buys nothing
+        if row.choice is not Mode.SYNC:
+            row = ROWS["async-over-offload"]
+        return row, f"{said}; async pays only with an async driver"
     if measured.verdict == "waiting" and measured.in_thread:
         return row, (
             f"{said}: a blocking call holds the thread, so sync is as fast and simpler; "

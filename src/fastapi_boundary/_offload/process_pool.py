@@ -42,7 +42,7 @@ from anyio import BrokenWorkerProcess, CapacityLimiter, get_cancelled_exc_class
 from anyio.abc import Process
 from anyio.lowlevel import RunVar
 
-from .._common import fixes
+from .._common import fixes, hooks
 from .._common.errors import OffloadTimeoutError, ProcessPoolError, WorkerCrashedError
 from .._common.sites import caller_site
 from . import cpu_backend
@@ -437,6 +437,8 @@ async def run_cpu(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) ->
     `ProcessPool.run` for what it raises; cancelling the call kills the
     worker (the next call starts another).
     """
+    if hooks.offload_observer.get() is not None:  # a request the monitor profiles
+        return await hooks.observed_offload("process", run_cpu(func, *args, **kwargs))
     backend = cpu_backend.installed
     if backend is None:
         return await (_default_pool or default_process_pool()).run(func, *args, **kwargs)

@@ -129,10 +129,11 @@ def describe(obj: object) -> str:
     return f"{display_name(obj)} ({site})" if site.known else display_name(obj)
 
 
-def call_text(obj: object) -> str:
-    """``run_cpu(name) (file:line)``: how messages about one call name it."""
+def call_text(obj: object, offload: str = "run_cpu") -> str:
+    """``run_cpu(name) (file:line)``: how messages about one call name it (``offload``: the
+    function making the call, ``run_queued`` for the queue)."""
     site = site_of(obj)
-    return f"run_cpu({display_name(obj)})" + (f" ({site})" if site.known else "")
+    return f"{offload}({display_name(obj)})" + (f" ({site})" if site.known else "")
 
 
 _references: dict[object, tuple[str, str]] = {}

@@ -302,6 +302,8 @@ class Limiter:
 
     async def run(self, func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Run the sync ``func(*args, **kwargs)`` in a worker thread under this limiter."""
+        if hooks.offload_observer.get() is not None:  # a request the monitor profiles
+            return await hooks.observed_offload("thread", self.run(func, *args, **kwargs))
         if (
             type(func) is types.FunctionType
             and not func.__code__.co_flags & ASYNC_CODE
@@ -481,6 +483,8 @@ async def run_blocking(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwarg
     ) and (DEFAULT_LIMITER._plain and not _held.get()):
         # The hottest path (a plain unmarked function or a C function, not nested): every
         # call layer between the caller and anyio delays the worker's start (the GIL).
+        if hooks.offload_observer.get() is not None:  # a request the monitor profiles
+            return await DEFAULT_LIMITER.run(func, *args, **kwargs)
         token = _held.set(DEFAULT_LIMITER._holding)
         try:
             return await run_sync_in_thread(

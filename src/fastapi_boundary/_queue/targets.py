@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 from .._common import fixes
 from .._common.errors import OffloadError, QueueTargetError
 from .._common.modes import Shape, shape_of
-from .._common.sites import Site, caller_site, display_name, site_of
+from .._common.sites import Site, caller_site
+from .._offload.process_targets import call_text, describe
 from .._offload.threads import Limiter
 from .celery_api import CeleryApp, CeleryTask
 
@@ -108,17 +109,6 @@ def _problem(obj: object) -> tuple[str, str] | None:
     return None
 
 
-def _describe(obj: object) -> str:
-    site = site_of(obj)
-    return f"{display_name(obj)} ({site})" if site.known else display_name(obj)
-
-
-def _call_text(func: object) -> str:
-    """``run_queued(name) (file:line)``, as ``run_cpu``'s messages name a call."""
-    site = site_of(func)
-    return f"run_queued({display_name(func)})" + (f" ({site})" if site.known else "")
-
-
 def queued(
     app: CeleryApp,
     /,
@@ -140,7 +130,7 @@ def queued(
     if not (hasattr(app, "task") and hasattr(app, "conf")):
         raise QueueTargetError(
             f"@queued takes the Celery app as its first argument; got "
-            f"{_describe(app) if callable(app) else repr(app)}"
+            f"{describe(app) if callable(app) else repr(app)}"
             f"{f' at {declared_at}' if declared_at.known else ''}. "
             f"Fix: write @queued(celery_app) (with parentheses) above the function."
         )
@@ -151,12 +141,12 @@ def queued(
     def mark(func: F) -> F:
         problem = _problem(func)
         if problem is not None:
-            raise QueueTargetError(fixes.queue_task_refused(_describe(func), *problem) + ".")
+            raise QueueTargetError(fixes.queue_task_refused(describe(func), *problem) + ".")
         task: CeleryTask = app.task(**task_options)(func)
         _targets[func] = QueueTarget(
             app,
             task,
-            _call_text(func),
+            call_text(func, "run_queued"),
             queue,
             float(timeout) if timeout is not None else None,
             declared_at,
@@ -176,7 +166,7 @@ def target_of(func: object, offload: str) -> QueueTarget:
     if inspect.iscoroutine(func) or inspect.isawaitable(func):
         raise OffloadError(fixes.offload_given_call_result(offload, type(func).__name__) + ".")
     raise OffloadError(
-        f"{offload}() was given {_describe(func)}, which is not a queued task. Fix: decorate it "
+        f"{offload}() was given {describe(func)}, which is not a queued task. Fix: decorate it "
         f"with @queued(celery_app) where it is defined (or, for local worker processes, "
         f"@cpu_bound and await run_cpu(...))."
     )

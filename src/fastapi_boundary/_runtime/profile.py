@@ -5,12 +5,16 @@ driven step by step (as step timing drives a coroutine): each synchronous step
 on the loop is timed with ``perf_counter`` and ``thread_time``, the time
 between steps is time the request was suspended.  A ``def`` endpoint is timed
 inside its worker thread the same way, with the time it was ready but waited
-for a CPU read from Linux's ``schedstat``.  Every ``def`` endpoint call, sampled
-or not, counts the threads held at once (one lock per call).  A request that is
-not sampled pays one function call and one random draw: the route's own coroutine
-is handed back, so no frame of the profiler stays on its stack.  What is recorded is the
-route's method and path template and durations: never a path value, a query,
-a header or a body.
+for a CPU read from Linux's ``schedstat``.  An offload a sampled request awaits
+(``run_blocking``, ``to_async``, ``offload_dependency``) is timed
+from entering it to its result, through the observer ``_common.hooks`` reads
+for sampled requests only (an unsampled request's offload reads ``None``).
+Every ``def`` endpoint call, sampled or not, counts the threads held at once
+(one lock per call).  A request that is not sampled pays one function call and
+one random draw (and one context variable read per offload): the route's own
+coroutine is handed back, so no frame of the profiler stays on its stack.  What
+is recorded is the route's method and path template and durations: never a path
+value, a query, a header or a body.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from time import perf_counter, thread_time
 from typing import Any
 
 from .._audit.routes import served_routes
+from .._common import hooks
 from .._common.modes import Shape, shape_of
 from .._offload.threads import LimiterStatistics
 from .profile_format import LimiterUse, Profile, RouteTimes
@@ -128,10 +133,12 @@ class Profiler:
         async def sampled(scope: Any, receive: Any, send: Any) -> None:
             times = RouteTimes(requests=1)
             token = _current.set(times)
+            observing = hooks.offload_observer.set(functools.partial(_offloaded, times))
             start = perf_counter()
             try:
                 await _drive(original(scope, receive, send), times)
             finally:
+                hooks.offload_observer.reset(observing)
                 _current.reset(token)
                 times.wall = perf_counter() - start
                 record(scope, route, times)
@@ -199,6 +206,16 @@ class Profiler:
             for name, u in self.limiters.items()
         }
         return Profile(self.started, _now(), self.sample_rate, routes, peak, limiters)
+
+
+def _offloaded(times: RouteTimes, kind: str, seconds: float) -> None:
+    """A sampled request awaited an offload for ``seconds``: its route's offload share."""
+    if times.wall:  # the request has ended: a task it left behind is not its time
+        return
+    if kind == "process":
+        times.offload_process += seconds
+    else:
+        times.offload_thread += seconds
 
 
 def _copy(times: RouteTimes) -> RouteTimes:

@@ -4,7 +4,9 @@ Plain data and its JSON shape, versioned (``format``/``version``): a reader
 refuses a file of another format or a newer version with a message that says
 which one it knows.  Times are seconds summed over the sampled requests of a
 route, so files of two runs can be added; a share is a sum over the route's
-``wall``.
+``wall``.  Version 2 adds the offload times (``offload_thread``,
+``offload_process``); a version 1 file reads with them 0, its offloads in
+``awaiting``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from .._common.errors import BoundaryError
 __all__ = ["FORMAT", "VERSION", "LimiterUse", "Profile", "RouteTimes", "read_profile"]
 
 FORMAT = "fastapi-boundary-profile"
-VERSION = 1
+VERSION = 2
 
 
 @dataclass
@@ -32,9 +34,12 @@ class RouteTimes:
     endpoints and dependencies), ``loop_cpu`` the CPU time of those steps.
     ``thread``: a ``def`` endpoint running in a worker thread, ``thread_cpu`` its
     CPU time and ``thread_delay`` the time it was ready to run but waited for a
-    CPU (Linux ``schedstat``; 0 elsewhere).  ``awaiting``: the rest, suspended on
-    the loop: awaiting I/O, a thread token, or an offload (``run_blocking``,
-    ``run_cpu``, a ``def`` dependency).
+    CPU (Linux ``schedstat``; 0 elsewhere).  ``offload_thread``: awaiting a
+    thread offload (``run_blocking``, ``to_async``, ``offload_dependency``), from
+    entering it to its result, the wait for a token included; ``offload_process``:
+    the same for a process offload (``run_cpu``, whichever backend runs it).
+    ``awaiting``: the rest, suspended on the loop: awaiting I/O, or a ``def``
+    dependency FastAPI runs in its threadpool.
     """
 
     requests: int = 0
@@ -44,10 +49,13 @@ class RouteTimes:
     thread: float = 0.0
     thread_cpu: float = 0.0
     thread_delay: float = 0.0
+    offload_thread: float = 0.0
+    offload_process: float = 0.0
 
     @property
     def awaiting(self) -> float:
-        return max(self.wall - self.loop - self.thread, 0.0)
+        offloads = self.offload_thread + self.offload_process
+        return max(self.wall - self.loop - self.thread - offloads, 0.0)
 
     def add(self, other: RouteTimes) -> None:
         """Add ``other``'s requests and times (once per sampled request: spelled out, no loop)."""
@@ -58,6 +66,8 @@ class RouteTimes:
         self.thread += other.thread
         self.thread_cpu += other.thread_cpu
         self.thread_delay += other.thread_delay
+        self.offload_thread += other.offload_thread
+        self.offload_process += other.offload_process
 
     def to_dict(self) -> dict[str, Any]:
         found = asdict(self)
