@@ -420,3 +420,24 @@ def test_cpu_bound_in_a_script_and_with_python_m() -> None:
     module = _run("-m", "docs_src.offload.script")
     assert module.returncode == 0, module.stderr
     _compare("offload/script_module.txt", module.stdout)
+
+
+def test_every_snippet_marker_of_the_docs_names_a_file_that_exists() -> None:
+    """A code formatter run over the pages once turned ``--8<-- "file"`` into ``--8 < --"file"``:
+    the examples vanished from the pages and ``mkdocs build --strict`` did not notice."""
+    pages = sorted((ROOT / "docs").rglob("*.md"))
+    broken = [
+        f"{page.relative_to(ROOT)}:{number}: {line.strip()}"
+        for page in pages
+        for number, line in enumerate(page.read_text().splitlines(), start=1)
+        if re.search(r"--\s*8\s*<\s*--", line) and not line.lstrip().startswith('--8<-- "')
+    ]
+    assert not broken, "\n".join(broken)
+    markers = [
+        found[1]
+        for page in pages
+        for found in re.finditer(r'^--8<-- "([^"]+)"', page.read_text(), re.MULTILINE)
+    ]
+    assert len(markers) > 100
+    files = [re.sub(r"(:\d+)+$", "", marker) for marker in markers]  # "file:33:47": lines
+    assert [file for file in files if not (ROOT / file).is_file()] == []
