@@ -9,7 +9,6 @@ types that have nothing to do with the boundary.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,17 @@ RIGHT_EXAMPLES = sorted((ROOT / "docs_src").rglob("*_right.py"))
 
 
 @pytest.mark.slow
-def test_the_plugin_reports_nothing_in_the_right_examples(tmp_path: Path) -> None:
+def test_the_plugin_reports_nothing_in_the_right_examples(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert len(RIGHT_EXAMPLES) >= 20  # the examples moved: this test must not check nothing
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\nplugins = fastapi_boundary.mypy\nstrict = True\n")
-    cwd = Path.cwd()
-    os.chdir(ROOT)  # the examples import each other as the docs_src package
-    try:
-        stdout, stderr, status = api.run(
-            ["--config-file", str(config), "--cache-dir", str(tmp_path / "cache")]
-            + [str(path.relative_to(ROOT)) for path in RIGHT_EXAMPLES]
-        )
-    finally:
-        os.chdir(cwd)
+    monkeypatch.chdir(ROOT)  # the examples import each other as the docs_src package
+    stdout, stderr, status = api.run(
+        ["--config-file", str(config), "--cache-dir", str(tmp_path / "cache")]
+        + [str(path.relative_to(ROOT)) for path in RIGHT_EXAMPLES]
+    )
     assert status in (0, 1), stdout + stderr  # 2: mypy itself failed
     reported = [line for line in stdout.splitlines() if "[boundary-" in line]
     assert not reported, "\n".join(reported)

@@ -31,6 +31,8 @@ from .config_layers import layer_of
 from .drivers import driver_info
 
 __all__ = [
+    "AWAITABLES",
+    "ITERATORS",
     "AnnotationSite",
     "LayerReference",
     "Unresolved",
@@ -44,16 +46,19 @@ __all__ = [
 ]
 
 _MAX_PROVIDER_DEPTH = 4
-_WRAPPERS = {
-    collections.abc.Iterator,
-    collections.abc.Iterable,
-    collections.abc.Generator,
-    collections.abc.AsyncIterator,
-    collections.abc.AsyncIterable,
-    collections.abc.AsyncGenerator,
-    collections.abc.Awaitable,
-    collections.abc.Coroutine,
-}
+ITERATORS = frozenset(
+    {
+        collections.abc.Iterator,
+        collections.abc.Iterable,
+        collections.abc.Generator,
+        collections.abc.AsyncIterator,
+        collections.abc.AsyncIterable,
+        collections.abc.AsyncGenerator,
+    }
+)
+"""Generic origins whose argument is what a ``yield`` provider or an iteration produces."""
+AWAITABLES = frozenset({collections.abc.Awaitable, collections.abc.Coroutine})
+"""Generic origins whose argument is what an ``await`` produces."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ reported as such.
 
 from __future__ import annotations
 
-import collections.abc
 import contextlib
 import inspect
 import types
@@ -237,19 +236,6 @@ def _tree_violations(label: str, root_mode: Mode | None, root: DependencyNode) -
 
 # --- objects that hold a layer or driver: what a plain class's constructor takes ----------
 
-_GENERATORS = frozenset(
-    {
-        collections.abc.Iterator,
-        collections.abc.Iterable,
-        collections.abc.Generator,
-        collections.abc.AsyncIterator,
-        collections.abc.AsyncIterable,
-        collections.abc.AsyncGenerator,
-        collections.abc.Awaitable,
-        collections.abc.Coroutine,
-    }
-)
-
 
 class Held:
     """A layer or driver that a plain object holds, and how: ``holder``'s constructor takes it.
@@ -292,7 +278,7 @@ def _class_of(annotation: object, module: str, depth: int = 0) -> type | None:
         return _class_of(args[0], module, depth + 1) if args else None
     if origin is typing.Union or (_UNION is not None and origin is _UNION):
         return _class_of(args[0], module, depth + 1) if len(args) == 1 else None
-    if origin in _GENERATORS:
+    if origin in refs.ITERATORS or origin in refs.AWAITABLES:
         return _class_of(args[0], module, depth + 1) if args else None
     if origin is not None:
         return None

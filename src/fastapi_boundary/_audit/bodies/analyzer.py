@@ -16,9 +16,7 @@ from ..._common.modules import loaded_module
 from ..._common.sites import Site, display_name, site_of
 from .. import annotations as refs
 from .resolve import (
-    AWAITABLES,
     BUILTIN_RESULTS,
-    ITERATORS,
     app_init,
     builtin_method_result,
     element_of,
@@ -225,7 +223,7 @@ class Analyzer:
         generator = inspect.isgeneratorfunction(target) or inspect.isasyncgenfunction(target)
         if isinstance(annotations, dict) and "return" in annotations:
             value = self.annotation(annotations["return"], target)
-            if generator or (isinstance(value, Inst) and value.cls in ITERATORS):
+            if generator or (isinstance(value, Inst) and value.cls in refs.ITERATORS):
                 value = element_of(value) if value is not None else None
             if useful(value):
                 return value
@@ -280,7 +278,7 @@ class Analyzer:
             found = first_useful(v for v in values if v is not None)
             return found if found is not None else Unknown("a union of unknown types")
         if origin is not None and inspect.isclass(origin):
-            if origin in AWAITABLES and args:
+            if origin in refs.AWAITABLES and args:
                 return self._annotation(args[-1], owner, receiver, depth + 1)
             if origin.__name__ == "Mapped" and args:  # SQLAlchemy's Mapped[int]: an int
                 return self._annotation(args[0], owner, receiver, depth + 1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import builtins
-import collections.abc
 import contextlib
 import functools
 import inspect
@@ -25,17 +24,6 @@ if TYPE_CHECKING:
 
 # --- annotations ----------------------------------------------------------------------------
 
-ITERATORS = frozenset(
-    {
-        collections.abc.Iterator,
-        collections.abc.Iterable,
-        collections.abc.Generator,
-        collections.abc.AsyncIterator,
-        collections.abc.AsyncIterable,
-        collections.abc.AsyncGenerator,
-    }
-)
-AWAITABLES = frozenset({collections.abc.Awaitable, collections.abc.Coroutine})
 BUILTIN_RESULTS: dict[object, type] = {
     builtins.open: io.TextIOWrapper,
     len: int,
